@@ -1,0 +1,194 @@
+"""compute() and compare(): check the request against the registry, build the per-entity detail,
+pool it into the result table.
+
+Pooling is shared by every KPI: the detail is grouped by the requested columns (joining the
+SKU master — with derived abc_class — when a grouping column comes from ``skus``), its additive
+columns are summed, and the definition's ``finish`` turns the sums into ``value`` and helpers.
+So "pooled" always means Σnumerator / Σdenominator over the group, never a mean of ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable
+
+import narwhals.stable.v2 as nw
+
+from kpilab.classification import derive_abc
+from kpilab.registry import Definition, Kpi, KpiError
+
+
+class Context:
+    """The tables of one dataset as narwhals frames, plus things derived once per request."""
+
+    def __init__(self, dataset, params: dict[str, Any]):
+        self.dataset = dataset
+        self.params = params
+        self.notes: list[str] = []
+        self._memo: dict[tuple, Any] = {}
+        self._frames = {name: nw.from_native(df, eager_only=True) for name, df in dataset.tables.items()}
+
+    def has(self, table: str) -> bool:
+        return table in self._frames
+
+    def table(self, name: str) -> nw.DataFrame:
+        if name not in self._frames:
+            raise KpiError(f"this dataset has no usable '{name}' table")
+        return self._frames[name]
+
+    @cached_property
+    def skus(self) -> nw.DataFrame:
+        """The SKU master with abc_class filled (derived from sales GMV where blank)."""
+        p = self.params
+        sales = self._frames.get("sales")
+        return derive_abc(self.table("skus"), sales, a=p["a"], b=p["b"], c=p["c"],
+                          window_days=p["window_days"])
+
+    def filter_classes(self, frame: nw.DataFrame) -> nw.DataFrame:
+        """Keep rows whose sku has abc_class in the ``classes`` parameter (all when empty)."""
+        classes = self.params.get("classes")
+        if not classes:
+            return frame
+        wanted = [c.upper() for c in classes]
+        keep = self.skus.filter(nw.col("abc_class").is_in(wanted)).select("sku")
+        return frame.join(keep, on="sku", how="inner")
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def cached(self, key: tuple, build):
+        """Build a frame once per request (shared by the definitions of a comparison); the
+        notes written while building it are repeated on every later use."""
+        if key not in self._memo:
+            before = len(self.notes)
+            value = build()
+            self._memo[key] = (value, self.notes[before:])
+        value, notes = self._memo[key]
+        for text in notes:
+            self.note(text)
+        return value
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """A KPI under one definition: the pooled ``table`` and the per-entity ``detail``."""
+
+    kpi: Kpi
+    definition: Definition
+    params: dict[str, Any]
+    by: tuple[str, ...]
+    table: Any
+    detail: Any
+    notes: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> float:
+        """The single value of an ungrouped result."""
+        frame = nw.from_native(self.table, eager_only=True)
+        if self.by or len(frame) != 1:
+            raise KpiError("value is only defined for an ungrouped result; read .table")
+        return frame["value"][0]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same KPI under several definitions, on the same data, parameters and grouping."""
+
+    kpi: Kpi
+    results: dict[str, KpiResult] = field(default_factory=dict)
+
+    def wide(self):
+        """One row per group, one value column per definition (native frame)."""
+        frames = []
+        by: tuple[str, ...] = ()
+        for definition, result in self.results.items():
+            by = result.by
+            frame = nw.from_native(result.table, eager_only=True).select(*by, nw.col("value").alias(definition))
+            frames.append(frame)
+        if not by:
+            return nw.concat(frames, how="horizontal").to_native()
+        wide = nw.concat([f.select(*by) for f in frames]).unique()
+        for frame in frames:
+            wide = wide.join(frame, on=list(by), how="left")
+        return wide.sort(list(by)).to_native()
+
+
+def grouping_columns(kpi: Kpi, dataset) -> tuple[str, ...]:
+    """The columns a KPI can be grouped by on this dataset."""
+    cols = ["month", *kpi.dims]
+    if kpi.sku_grouping and "skus" in dataset.tables:
+        sku_cols = list(nw.from_native(dataset.tables["skus"], eager_only=True).columns)
+        cols += [c for c in ["sku", *sku_cols, "abc_class"] if c not in cols]
+    return tuple(dict.fromkeys(cols))
+
+
+def missing_inputs(kpi: Kpi, dataset) -> list[str]:
+    """What the dataset lacks for this KPI: tables, or required columns without any data."""
+    missing = [t for t in kpi.tables if t not in dataset.tables]
+    for spec in kpi.required_columns:
+        table, column = spec.split(".")
+        if table in dataset.tables:
+            frame = nw.from_native(dataset.tables[table], eager_only=True)
+            if column not in frame.columns or frame[column].null_count() == len(frame):
+                missing.append(spec)
+    return missing
+
+
+def compute(dataset, kpi: str | Kpi, definition: str, by: Iterable[str] = (), **params) -> KpiResult:
+    """Compute one KPI definition on a dataset, pooled per group of ``by``.
+
+    Parameters are checked against the registry (unknown names, bad values and unknown
+    grouping columns are errors that list the valid ones) before any work starts.
+    """
+    from kpilab.kpis import get_kpi
+
+    kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
+    chosen = kpi.definition(definition)
+    values = kpi.resolve_params(params)
+    return _compute(Context(dataset, values), kpi, chosen, _check_by(kpi, dataset, by))
+
+
+def compare(dataset, kpi: str | Kpi, definitions: Iterable[str] | None = None, by: Iterable[str] = (),
+            **params) -> Comparison:
+    """Compute several definitions of one KPI with the same parameters and grouping."""
+    from kpilab.kpis import get_kpi
+
+    kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
+    chosen = [kpi.definition(d) for d in (definitions or [d.id for d in kpi.definitions])]
+    values = kpi.resolve_params(params)
+    by = _check_by(kpi, dataset, by)
+    ctx = Context(dataset, values)
+    return Comparison(kpi, {d.id: _compute(ctx, kpi, d, by) for d in chosen})
+
+
+def _check_by(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
+    by = tuple(dict.fromkeys(by))
+    valid = grouping_columns(kpi, dataset)
+    bad = [c for c in by if c not in valid]
+    if bad:
+        raise KpiError(f"{kpi.id} cannot be grouped by {', '.join(bad)}; valid: {', '.join(valid)}")
+    return by
+
+
+def _compute(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ...]) -> KpiResult:
+    missing = missing_inputs(kpi, ctx.dataset)
+    if missing:
+        raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")
+    ctx.notes = []
+    detail = definition.stats(ctx, ctx.params, by)
+    table = pool(ctx, detail, by, definition)
+    return KpiResult(kpi, definition, dict(ctx.params), by, table.to_native(), detail.to_native(),
+                     tuple(ctx.notes))
+
+
+def pool(ctx: Context, detail: nw.DataFrame, by: tuple[str, ...], definition: Definition) -> nw.DataFrame:
+    """Σ of the definition's additive columns per group of ``by``, then its ``finish``."""
+    frame = detail
+    from_skus = [c for c in by if c not in frame.columns]
+    if from_skus:
+        frame = frame.join(ctx.skus.select("sku", *from_skus), on="sku", how="left")
+    sums = [nw.col(s).sum() for s in definition.sums]
+    pooled = frame.group_by(list(by)).agg(*sums).sort(list(by)) if by else frame.select(*sums)
+    return definition.finish(pooled).select(*by, "value", *definition.helpers)

@@ -1,0 +1,54 @@
+"""Small shared expressions for KPI code (narwhals, so they run on pandas and polars alike)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import narwhals.stable.v2 as nw
+
+NAN = float("nan")
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def ratio(num: str | nw.Expr, den: str | nw.Expr) -> nw.Expr:
+    """num / den, empty (NaN) when den is 0 — never 0, never an error (spec notation)."""
+    num = nw.col(num) if isinstance(num, str) else num
+    den = nw.col(den) if isinstance(den, str) else den
+    return nw.when(den != 0).then(num / den).otherwise(nw.lit(NAN))
+
+
+def month_of(column: str) -> nw.Expr:
+    """'YYYY-MM' of a date column."""
+    return nw.col(column).dt.to_string("%Y-%m")
+
+
+def month_number(column: str) -> nw.Expr:
+    """A 'YYYY-MM' column as months since year 0 (so month arithmetic is subtraction)."""
+    col = nw.col(column)
+    return col.str.slice(0, 4).cast(nw.Int64) * 12 + col.str.slice(5, 2).cast(nw.Int64) - 1
+
+
+def day_number(column: str) -> nw.Expr:
+    """A date column as whole days since 1970-01-01 (so day arithmetic is subtraction)."""
+    return ((nw.col(column) - _EPOCH).dt.total_seconds() // 86400).cast(nw.Int64)
+
+
+def month_str(number: int) -> str:
+    """Inverse of month_number for one value."""
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def month_number_of(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def last_complete_month(last_day: dt.date) -> int:
+    """Month number of the last month a table ending on ``last_day`` covers completely."""
+    month = month_number_of(last_day)
+    return month if last_day.day == calendar.monthrange(last_day.year, last_day.month)[1] else month - 1
+
+
+def as_date(value) -> dt.date:
+    """A scalar from a date column (pandas Timestamp, datetime, date) as a date."""
+    return value.date() if isinstance(value, dt.datetime) else value

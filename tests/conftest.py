@@ -1,0 +1,34 @@
+"""Shared test helpers: tiny hand-made datasets on both backends."""
+
+from __future__ import annotations
+
+import narwhals.stable.v2 as nw
+import pandas as pd
+import pytest
+
+from kpilab import Dataset, compute
+
+
+@pytest.fixture(params=["pandas", "polars"])
+def backend(request) -> str:
+    """Run a test once on pandas and once on polars frames (results must be identical)."""
+    return request.param
+
+
+def dataset(backend: str = "pandas", **tables: pd.DataFrame) -> Dataset:
+    """A Dataset of typed frames (no file reading), on the chosen backend."""
+    ds = Dataset(tables, name="test")
+    return ds.to_polars() if backend == "polars" else ds
+
+
+def table(ds: Dataset, kpi: str, definition: str, by=(), **params) -> pd.DataFrame:
+    """The result table as pandas, whatever the backend."""
+    return nw.from_native(compute(ds, kpi, definition, by=by, **params).table, eager_only=True).to_pandas()
+
+
+def value(ds: Dataset, kpi: str, definition: str, **params) -> float:
+    return compute(ds, kpi, definition, **params).value
+
+
+def dates(*texts: str) -> pd.Series:
+    return pd.to_datetime(pd.Series(texts))
