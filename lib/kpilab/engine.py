@@ -73,15 +73,28 @@ class Context:
 
 @dataclass(frozen=True)
 class KpiResult:
-    """A KPI under one definition: the pooled ``table`` and the per-entity ``detail``."""
+    """A KPI under one definition: the pooled ``table`` and the per-entity ``detail``.
 
-    kpi: Kpi
-    definition: Definition
+    Holds ids and native frames only, so a result pickles (Streamlit's cache stores it).
+    """
+
+    kpi_id: str
+    definition_id: str
     params: dict[str, Any]
     by: tuple[str, ...]
     table: Any
     detail: Any
     notes: tuple[str, ...] = ()
+
+    @property
+    def kpi(self) -> Kpi:
+        from kpilab.kpis import get_kpi
+
+        return get_kpi(self.kpi_id)
+
+    @property
+    def definition(self) -> Definition:
+        return self.kpi.definition(self.definition_id)
 
     @property
     def value(self) -> float:
@@ -96,8 +109,14 @@ class KpiResult:
 class Comparison:
     """The same KPI under several definitions, on the same data, parameters and grouping."""
 
-    kpi: Kpi
+    kpi_id: str
     results: dict[str, KpiResult] = field(default_factory=dict)
+
+    @property
+    def kpi(self) -> Kpi:
+        from kpilab.kpis import get_kpi
+
+        return get_kpi(self.kpi_id)
 
     def wide(self):
         """One row per group, one value column per definition (native frame)."""
@@ -113,6 +132,24 @@ class Comparison:
         for frame in frames:
             wide = wide.join(frame, on=list(by), how="left")
         return wide.sort(list(by)).to_native()
+
+    def per_entity(self, dataset, keys: Iterable[str]):
+        """Each definition pooled per entity (e.g. per sku): one value column per definition,
+        plus ``spread`` = max − min across definitions — where the definitions disagree most."""
+        keys = tuple(keys)
+        any_result = next(iter(self.results.values()))
+        ctx = Context(dataset, any_result.params)
+        frames = []
+        for definition_id, result in self.results.items():
+            detail = nw.from_native(result.detail, eager_only=True)
+            pooled = pool(ctx, detail, keys, self.kpi.definition(definition_id))
+            frames.append(pooled.select(*keys, nw.col("value").alias(definition_id)))
+        wide = nw.concat([f.select(*keys) for f in frames]).unique()
+        for frame in frames:
+            wide = wide.join(frame, on=list(keys), how="left")
+        ids = list(self.results)
+        return wide.with_columns(spread=nw.max_horizontal(*ids) - nw.min_horizontal(*ids)).sort(
+            "spread", descending=True, nulls_last=True).to_native()
 
 
 def grouping_columns(kpi: Kpi, dataset) -> tuple[str, ...]:
@@ -160,7 +197,7 @@ def compare(dataset, kpi: str | Kpi, definitions: Iterable[str] | None = None, b
     values = kpi.resolve_params(params)
     by = _check_by(kpi, dataset, by)
     ctx = Context(dataset, values)
-    return Comparison(kpi, {d.id: _compute(ctx, kpi, d, by) for d in chosen})
+    return Comparison(kpi.id, {d.id: _compute(ctx, kpi, d, by) for d in chosen})
 
 
 def _check_by(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
@@ -179,8 +216,14 @@ def _compute(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ...]
     ctx.notes = []
     detail = definition.stats(ctx, ctx.params, by)
     table = pool(ctx, detail, by, definition)
-    return KpiResult(kpi, definition, dict(ctx.params), by, table.to_native(), detail.to_native(),
+    return KpiResult(kpi.id, definition.id, dict(ctx.params), by, _native(table), _native(detail),
                      tuple(ctx.notes))
+
+
+def _native(frame: nw.DataFrame):
+    """The native frame; a pandas one gets a clean 0…n−1 index after sorting and joins."""
+    native = frame.to_native()
+    return native.reset_index(drop=True) if hasattr(native, "reset_index") else native
 
 
 def pool(ctx: Context, detail: nw.DataFrame, by: tuple[str, ...], definition: Definition) -> nw.DataFrame:

@@ -368,3 +368,14 @@ ORDER_VOLUME_ACCURACY = Kpi(
     dims=("warehouse",), sku_grouping=False)
 
 KPIS = (PLAN_ACCURACY, PLAN_BIAS, FORECAST_VALUE_ADDED, ORDER_VOLUME_ACCURACY)
+
+
+def sku_disagreement(comparison, dataset):
+    """Per SKU over the judged months: Σ planned, Σ actual and each definition's pooled value,
+    with ``spread`` = max − min across definitions (the SKUs the definitions judge most
+    differently come first). For plan_accuracy / plan_bias comparisons."""
+    per_sku = nw.from_native(comparison.per_entity(dataset, ["sku"]), eager_only=True)
+    first = next(iter(comparison.results.values()))
+    totals = nw.from_native(first.detail, eager_only=True).group_by("sku").agg(
+        nw.col("planned").sum(), nw.col("actual").sum())
+    return per_sku.join(totals, on="sku", how="left").to_native()

@@ -1,0 +1,5 @@
+import sys
+
+from kpilab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Streamlit layer: the ONLY subpackage that imports streamlit (state, widgets, components)."""

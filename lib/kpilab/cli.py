@@ -1,0 +1,180 @@
+"""The command line: ``kpilab compute | catalog | validate | generate`` (also ``python -m kpilab``).
+
+Errors go to standard error as one clear sentence, with a non-zero exit: 2 for a bad request
+(unknown KPI, definition, parameter or grouping column), 1 for data that cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+import narwhals.stable.v2 as nw
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except Exception as exc:  # one clear line for every expected failure, no traceback
+        from kpilab.registry import KpiError
+
+        code = 2 if isinstance(exc, KpiError) else 1
+        print(f"kpilab {args.command}: {exc}", file=sys.stderr)
+        return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kpilab", description="Compare supply-chain KPI definitions.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compute", help="print one KPI definition's result table")
+    p.add_argument("kpi")
+    p.add_argument("--definition", required=True)
+    p.add_argument("--data", required=True, help="dataset folder, workbook or file")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--by", action="append", default=[], metavar="COLUMN")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--mapping", help="column mapping saved as JSON")
+    p.set_defaults(run=_compute)
+
+    p = sub.add_parser("catalog", help="list every KPI, definition and parameter")
+    p.add_argument("--format", choices=("json", "text"), default="text")
+    p.set_defaults(run=_catalog)
+
+    p = sub.add_parser("validate", help="print the validation report of a dataset")
+    p.add_argument("data")
+    p.add_argument("--mapping", help="column mapping saved as JSON")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("generate", help="write a simulated sample dataset")
+    p.add_argument("out")
+    p.add_argument("--skus", type=int)
+    p.add_argument("--warehouses", type=int)
+    p.add_argument("--days", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.set_defaults(run=_generate)
+    return parser
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    from kpilab.registry import KpiError
+
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise KpiError(f"--param needs NAME=VALUE, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+def _load(data: str, mapping: str | None):
+    from kpilab.dataset import load_dataset
+
+    if not Path(data).exists():
+        raise FileNotFoundError(f"no dataset at {data}")
+    return load_dataset(data, mapping=mapping)
+
+
+def _compute(args) -> int:
+    from kpilab.engine import compute
+    from kpilab.kpis import get_kpi
+
+    kpi = get_kpi(args.kpi)
+    kpi.definition(args.definition)
+    params = _params(args.param)
+    kpi.resolve_params(params)          # reject a bad request before reading any data
+    dataset = _load(args.data, args.mapping)
+    result = compute(dataset, kpi, args.definition, by=args.by, **params)
+    frame = nw.from_native(result.table, eager_only=True).to_pandas()
+    if args.format == "json":
+        rows = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for row in frame.itertuples(index=False):
+            writer.writerow([_csv_value(v) for v in row])
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _csv_value(v) -> str:
+    """Full precision (round-trip repr), NaN as empty, infinity as inf."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if hasattr(v, "item"):                 # numpy scalars
+        return _csv_value(v.item())
+    return str(v)
+
+
+def _json_value(v):
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+    return v
+
+
+def _catalog(args) -> int:
+    from kpilab.kpis import REGISTRY
+
+    if args.format == "json":
+        json.dump([k.to_json() for k in REGISTRY.values()], sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for kpi in REGISTRY.values():
+        print(f"{kpi.id}  [{kpi.family}]  {kpi.name.en} / {kpi.name.zh}")
+        for d in kpi.definitions:
+            print(f"    {d.id:<20} {d.formula}")
+        params = ", ".join(f"{p.name}={p.to_json()['default']}" for p in kpi.params)
+        print(f"    parameters: {params}")
+    return 0
+
+
+def _validate(args) -> int:
+    from kpilab.engine import missing_inputs
+    from kpilab.kpis import REGISTRY
+
+    dataset = _load(args.data, args.mapping)
+    report = dataset.report
+    print(report.to_text())
+    print()
+    blocked = {k.id: missing_inputs(k, dataset) for k in REGISTRY.values()}
+    usable = [k for k, missing in blocked.items() if not missing]
+    print(f"KPIs this dataset can feed: {len(usable)} of {len(blocked)}")
+    for kpi_id, missing in blocked.items():
+        if missing:
+            print(f"  {kpi_id}: needs {', '.join(missing)}")
+    return 0 if report.usable and usable else 1
+
+
+def _generate(args) -> int:
+    from kpilab.simulate import generate
+
+    options = {k: getattr(args, k) for k in ("skus", "warehouses", "days", "seed") if getattr(args, k) is not None}
+    paths = generate(args.out, fmt=args.format, **options)
+    print(f"wrote {len(paths)} tables to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
