@@ -27,6 +27,7 @@ class Dataset:
     name: str = "dataset"
     report: Any = None
     fingerprint: str = field(default="")
+    notes: tuple[str, ...] = ()          # what reading the files found (encodings, ignored files)
 
     def __post_init__(self):
         if not self.fingerprint:
@@ -40,19 +41,21 @@ class Dataset:
         import polars as pl
 
         tables = {n: t if isinstance(t, pl.DataFrame) else pl.from_pandas(t) for n, t in self.tables.items()}
-        return Dataset(tables, self.name, self.report, self.fingerprint)
+        return Dataset(tables, self.name, self.report, self.fingerprint, self.notes)
 
     def to_pandas(self) -> "Dataset":
         tables = {n: nw.from_native(t, eager_only=True).to_pandas() for n, t in self.tables.items()}
-        return Dataset(tables, self.name, self.report, self.fingerprint)
+        return Dataset(tables, self.name, self.report, self.fingerprint, self.notes)
 
     @classmethod
-    def from_frames(cls, tables: Mapping[str, pd.DataFrame], name: str = "frames") -> "Dataset":
+    def from_frames(cls, tables: Mapping[str, pd.DataFrame], name: str = "frames", *,
+                    date_formats: Mapping[str, Mapping[str, str]] | None = None,
+                    notes: tuple[str, ...] = ()) -> "Dataset":
         """Validate raw frames (as read from files, or typed) into a Dataset."""
         from kpilab.validation import validate
 
-        checked = validate(dict(tables))
-        return cls(checked.tables, name, checked.report)
+        checked = validate(dict(tables), date_formats=date_formats)
+        return cls(checked.tables, name, checked.report, notes=tuple(notes))
 
 
 def fingerprint(tables: Mapping[str, Any]) -> str:
@@ -66,21 +69,23 @@ def fingerprint(tables: Mapping[str, Any]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_dataset(source, mapping=None, name: str | None = None) -> Dataset:
-    """Read a folder, workbook, file or list of uploads; map columns; validate.
+def load_dataset(source, mapping=None, name: str | None = None, *, encoding: str | None = None,
+                 date_formats: Mapping[str, Mapping[str, str]] | None = None) -> Dataset:
+    """Read a folder, workbook, file or list of (file name, bytes) uploads; map columns; validate.
 
-    ``mapping`` is a ``ColumnMapping`` or the path of one saved as JSON.
+    ``mapping`` is a ``ColumnMapping`` or the path of one saved as JSON; ``encoding`` forces a
+    CSV encoding; ``date_formats`` settles ambiguous date columns (see ``validation.validate``).
     """
     from kpilab.mapping import ColumnMapping
     from kpilab.reading import read_dataset
 
-    raw = read_dataset(source)
+    raw = read_dataset(source, encoding=encoding)
     if mapping is not None:
         if not isinstance(mapping, ColumnMapping):
             mapping = ColumnMapping.from_json(Path(mapping).read_text(encoding="utf-8"))
         raw = mapping.apply(raw)
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "upload")
-    return Dataset.from_frames(raw.tables, label)
+    return Dataset.from_frames(raw.tables, label, date_formats=date_formats, notes=tuple(raw.notes))
 
 
 def load_sample() -> Dataset:

@@ -173,6 +173,17 @@ def missing_inputs(kpi: Kpi, dataset) -> list[str]:
     return missing
 
 
+def coverage(dataset, lang: str = "en"):
+    """Which KPIs this dataset can feed: one row per KPI with what is missing (pandas)."""
+    import pandas as pd
+
+    from kpilab.kpis import REGISTRY
+
+    rows = [{"kpi": k.id, "family": k.family, "name": k.name(lang), "ok": not (m := missing_inputs(k, dataset)),
+             "missing": ", ".join(m)} for k in REGISTRY.values()]
+    return pd.DataFrame(rows)
+
+
 def compute(dataset, kpi: str | Kpi, definition: str, by: Iterable[str] = (), **params) -> KpiResult:
     """Compute one KPI definition on a dataset, pooled per group of ``by``.
 

@@ -101,3 +101,26 @@ def derive(name: str, fn, *args):
     dataset's fingerprint; ``name`` identifies the function in the cache key."""
     ds = dataset()
     return _derive(ds.fingerprint, name, args, fn, ds)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading and validating…")
+def load_upload(files: tuple[tuple[str, bytes], ...], mapping_json: str | None, encoding: str | None,
+                date_formats: tuple) -> Dataset:
+    """Read, map and validate uploaded files; cached on their bytes and the chosen options."""
+    from kpilab.mapping import ColumnMapping
+
+    mapping = ColumnMapping.from_json(mapping_json) if mapping_json else None
+    formats: dict[str, dict[str, str]] = {}
+    for table, column, fmt in date_formats:
+        formats.setdefault(table, {})[column] = fmt
+    name = files[0][0] if len(files) == 1 else f"{files[0][0]} +{len(files) - 1}"
+    return kpilab.load_dataset(list(files), mapping=mapping, name=name, encoding=encoding,
+                               date_formats=formats or None)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def read_upload(files: tuple[tuple[str, bytes], ...], encoding: str | None):
+    """The uploaded files as read (before mapping), to propose a column mapping."""
+    from kpilab.reading import read_dataset
+
+    return read_dataset(list(files), encoding=encoding)
