@@ -1,0 +1,599 @@
+"""Quality: the quality refund rate (品退率) and, through ``reasons``, the authenticity-doubt rate.
+
+Universe: paid sub-orders (``orders``) and the refunds of ``returns``. A sub-order *qualifies*
+when one of its returns rows has a reason in ``reasons`` or — with ``keywords`` on — a comment
+containing one of ``keyword_list`` (case-insensitive substring). It counts once, at its earliest
+qualifying refund_date, with the reason code of that row.
+
+Two denominators (the article's "当月除以当月" and "回溯法")::
+
+    same_month(m) = #qualifying sub-orders refunded in m / #sub-orders paid in m   (m = refund month)
+    attributed(m) = #qualifying sub-orders paid in m     / #sub-orders paid in m   (m = paid month)
+
+The detail is one row per (month, sku) — plus ``reason`` when the result is grouped by reason —
+with additive counts ``returned`` and ``paid`` (attributed adds ``expected_visible`` and
+``maturity_base``, see :func:`refund_lags`), so any grouping pools Σreturned / Σpaid.
+
+Reading of the spec:
+
+- Returns whose sub_order_id is not in ``orders`` have no purchase date and no SKU: they are left
+  out of both definitions (so both count the same refunds), and their number is noted.
+- Grouping by ``reason`` splits the numerator by the reason code of the counted refund (with
+  keywords on, e.g. ``changed_mind`` with the comment "arrived broken"); the denominator stays
+  all sub-orders paid in the month, repeated for every reason level (the levels in ``reasons``
+  plus any counted reason), so the reason rows add up to the total rate.
+- ``keyword_list`` also splits on the full-width separators "，" and "、" (users paste Chinese
+  lists); keywords and reason codes are trimmed and lower-cased. Reasons empty with keywords off
+  would count nothing: that is an error.
+- Months are every month with a paid sub-order or a counted refund; a refund month with no paid
+  sub-order gives an empty (NaN) same_month rate. Refunds dated before their purchase are kept
+  (counted and noted); their lag counts as 0 days.
+- ``maturity`` (attributed only) is defined in :func:`refund_lags`: one lag distribution over the
+  whole dataset (not per group), so it pools additively over any grouping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import narwhals.stable.v2 as nw
+import numpy as np
+
+from kpilab.kpis._common import as_date, day_number, month_of, ratio
+from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
+
+DEFAULT_KEYWORDS = ("defect", "broken", "damaged", "faulty", "stopped working", "poor quality", "bad quality",
+                    "质量问题", "质量差", "破损", "瑕疵", "坏了", "损坏", "故障", "次品")
+_EPOCH = dt.date(1970, 1, 1)
+IMMATURE_BELOW = 0.95
+"""Attributed months whose maturity is below this are called "not yet mature" in notes and charts."""
+
+# --------------------------------------------------------------------------- parameters
+
+
+def normalise_reasons(reasons) -> tuple[str, ...]:
+    """Reason codes trimmed, lower-cased, de-duplicated (order kept)."""
+    return tuple(dict.fromkeys(r.strip().lower() for r in reasons if r and r.strip()))
+
+
+def normalise_keywords(keywords) -> tuple[str, ...]:
+    """Keywords trimmed and lower-cased; items are also split on "，" and "、"."""
+    out = []
+    for item in keywords:
+        for part in str(item).replace("，", ",").replace("、", ",").split(","):
+            if part.strip():
+                out.append(part.strip().lower())
+    return tuple(dict.fromkeys(out))
+
+
+def _rule(p) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(reasons, keywords) actually applied; keywords empty when the keyword sweep is off."""
+    reasons = normalise_reasons(p["reasons"])
+    keywords = normalise_keywords(p["keyword_list"]) if p["keywords"] else ()
+    if not reasons and not keywords:
+        raise KpiError("return_rate: reasons is empty and no keyword is applied, so no refund can qualify; "
+                       "give at least one reason code (e.g. quality) or turn keywords on with a keyword list")
+    return reasons, keywords
+
+
+# --------------------------------------------------------------------------- universe
+
+
+def _comment_lower(returns: nw.DataFrame) -> nw.Expr:
+    if "comment" not in returns.columns:
+        return nw.lit(None, nw.String)
+    return nw.col("comment").cast(nw.String).str.to_lowercase()
+
+
+def _keyword_hit(keywords: tuple[str, ...], text: nw.Expr) -> nw.Expr:
+    """True when the (lower-cased) text contains any keyword; False for an empty comment."""
+    if not keywords:
+        return nw.lit(False)
+    hit = None
+    for kw in keywords:
+        one = text.str.contains(kw, literal=True).fill_null(False)
+        hit = one if hit is None else (hit | one)
+    return hit
+
+
+def _reason_hit(reasons: tuple[str, ...]) -> nw.Expr:
+    if not reasons:
+        return nw.lit(False)
+    return nw.col("reason").is_in(list(reasons)).fill_null(False)
+
+
+def _returns(ctx) -> nw.DataFrame:
+    """The returns table with reason codes trimmed and lower-cased (validation already does it;
+    hand-made frames may not)."""
+    return ctx.cached(("quality_returns",), lambda: ctx.table("returns").with_columns(
+        nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase()))
+
+
+def _flagged_rows(ctx, reasons, keywords) -> nw.DataFrame:
+    """Every returns row with ``by_reason`` and ``by_keyword`` flags."""
+    returns = _returns(ctx)
+    return returns.with_columns(by_reason=_reason_hit(reasons),
+                                by_keyword=_keyword_hit(keywords, _comment_lower(returns)))
+
+
+def _last_day(ctx) -> int:
+    """The data's last date as a day number: the later of the last paid_date and last refund_date."""
+    def build():
+        last = as_date(ctx.table("orders")["paid_date"].max())
+        returns = ctx.table("returns")
+        if len(returns):
+            last = max(last, as_date(returns["refund_date"].max()))
+        return (last - _EPOCH).days
+    return ctx.cached(("quality_last_day",), build)
+
+
+def _counted(ctx, p) -> nw.DataFrame:
+    """One row per counted sub-order: sub_order_id, sku, paid_date, refund_date (earliest
+    qualifying), reason (of that row), lag (days, ≥ 0). Orphans are left out and noted."""
+    reasons, keywords = _rule(p)
+
+    def build():
+        rows = _flagged_rows(ctx, reasons, keywords).filter(nw.col("by_reason") | nw.col("by_keyword"))
+        first = rows.group_by("sub_order_id").agg(nw.col("refund_date").min())
+        counted = (first.join(rows.select("sub_order_id", "refund_date", "reason"),
+                              on=["sub_order_id", "refund_date"], how="inner")
+                   .group_by("sub_order_id", "refund_date").agg(nw.col("reason").min()))
+        orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
+        orphans = counted.join(orders.select("sub_order_id"), on="sub_order_id", how="anti")
+        if len(orphans):
+            ctx.note(f"{len(orphans)} qualifying refunds refer to sub-orders that are not in orders (no purchase "
+                     "date, no SKU): they are left out of both definitions.")
+        counted = counted.join(orders, on="sub_order_id", how="inner").with_columns(
+            lag=day_number("refund_date") - day_number("paid_date"))
+        early = counted.filter(nw.col("lag") < 0)
+        if len(early):
+            ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, with a lag of 0 days.")
+            counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
+        return counted.sort("sub_order_id")
+    return ctx.cached(("quality_counted", reasons, keywords), build)
+
+
+def _paid_daily(ctx) -> nw.DataFrame:
+    """Sub-orders paid per (sku, paid_date), with the paid month and the age in days at the last date."""
+    def build():
+        last = _last_day(ctx)
+        return (ctx.table("orders").group_by("sku", "paid_date").agg(paid=nw.len())
+                .with_columns(month=month_of("paid_date"), age=last - day_number("paid_date")))
+    return ctx.cached(("quality_paid_daily",), build)
+
+
+# --------------------------------------------------------------------------- refund lags / maturity
+
+
+@dataclass(frozen=True)
+class RefundLags:
+    """The refund-lag distribution of mature cohorts and the maturity curve it implies.
+
+    lag = refund_date − paid_date (days, negative → 0) of each counted refund. With ``last`` the
+    data's last date (the later of the last paid_date and the last refund_date) and ``first`` the
+    first paid_date:
+
+    - horizon H = the largest lag observed, capped at ⌊(last − first) / 2⌋ days so that at least
+      half of the history counts as mature;
+    - mature cohorts are the sub-orders paid on or before last − H: all their refunds up to H days
+      (and in practice all of them) are already visible;
+    - F(a) = share of the mature cohorts' counted refunds with lag ≤ a (empirical CDF);
+    - a sub-order paid on day d has age a = last − d; F(a) is the expected share of its eventual
+      quality refunds already visible. A cohort's maturity = Σ F(aᵢ) / n over its sub-orders
+      (``expected_visible`` / ``maturity_base`` in the detail, both additive, so maturity pools
+      over any grouping). It is between 0 and 1 and never decreases with the cohort's age.
+
+    With no counted refund the curve is unknown: ``lags`` is empty and maturity is NaN.
+    """
+
+    lags: np.ndarray           # sorted lags (days) of the mature cohorts' counted refunds
+    horizon_days: int
+    last_date: dt.date
+    mature_until: dt.date      # sub-orders paid on or before this day form the mature cohorts
+    counted: int               # counted refunds with a purchase date (all cohorts)
+
+    @property
+    def known(self) -> bool:
+        return len(self.lags) > 0
+
+    def cdf(self, ages) -> np.ndarray:
+        """F(age): share of mature-cohort refund lags ≤ age (NaN everywhere when unknown)."""
+        ages = np.asarray(ages, dtype=float)
+        if not self.known:
+            return np.full(ages.shape, np.nan)
+        return np.searchsorted(self.lags, ages, side="right") / len(self.lags)
+
+
+def _refund_lags(ctx, p) -> RefundLags:
+    reasons, keywords = _rule(p)
+
+    def build():
+        counted = _counted(ctx, p)
+        last = _last_day(ctx)
+        first = (as_date(ctx.table("orders")["paid_date"].min()) - _EPOCH).days
+        last_date = _EPOCH + dt.timedelta(days=last)
+        if not len(counted):
+            return RefundLags(np.array([], dtype=float), 0, last_date, last_date, 0)
+        horizon = int(min(counted["lag"].max(), (last - first) // 2))
+        mature = counted.filter(day_number("paid_date") <= last - horizon)
+        lags = np.sort(mature["lag"].to_numpy().astype(float))
+        return RefundLags(lags, horizon, last_date, last_date - dt.timedelta(days=horizon), len(counted))
+    return ctx.cached(("quality_lags", reasons, keywords), build)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def _reason_levels(ctx, p, counted: nw.DataFrame) -> nw.DataFrame:
+    reasons, _ = _rule(p)
+    levels = sorted(set(reasons) | set(counted["reason"].to_list()))
+    return nw.from_dict({"reason": levels}, backend=counted.implementation)
+
+
+def _assemble(ctx, p, by, paid: nw.DataFrame, returned: nw.DataFrame, counted: nw.DataFrame,
+              paid_cols: tuple[str, ...]) -> nw.DataFrame:
+    """Join per-(month, sku) paid columns with returned counts; with ``reason`` in ``by`` the paid
+    columns are repeated for each reason level and returned is split by reason."""
+    keys = ["month", "sku"]
+    if "reason" in by:
+        paid = paid.join(_reason_levels(ctx, p, counted), how="cross")
+        returned = returned.group_by("month", "sku", "reason").agg(returned=nw.len())
+        keys.append("reason")
+    else:
+        returned = returned.group_by("month", "sku").agg(returned=nw.len())
+    universe = nw.concat([paid.select(keys), returned.select(keys)]).unique()
+    detail = (universe.join(paid, on=keys, how="left").join(returned, on=keys, how="left")
+              .with_columns(nw.col("returned").fill_null(0).cast(nw.Int64),
+                            *(nw.col(c).fill_null(0).cast(nw.Float64 if c == "expected_visible" else nw.Int64)
+                              for c in paid_cols)))
+    return detail.select(*keys, "returned", *paid_cols).sort(keys)
+
+
+def _same_month_stats(ctx, p, by):
+    """Per (refund or paid month, sku): returned = counted sub-orders refunded in the month,
+    paid = sub-orders paid in the month.
+
+    >>> round(_worked_check("same_month")["2024-07"], 4)   # spec: 10 / 1,000
+    0.01
+    """
+    counted = _counted(ctx, p)
+    paid = _paid_daily(ctx).group_by("month", "sku").agg(nw.col("paid").sum())
+    returned = counted.with_columns(month=month_of("refund_date"))
+    detail = _assemble(ctx, p, by, paid, returned, counted, ("paid",))
+    orphan_months = detail.group_by("month").agg(nw.col("paid").sum(), nw.col("returned").sum()).filter(
+        nw.col("paid") == 0)
+    if len(orphan_months):
+        months = ", ".join(sorted(orphan_months["month"].to_list()))
+        ctx.note(f"Refund months with no paid sub-order have an empty same-month rate: {months}.")
+    return detail
+
+
+def _same_month_finish(sums):
+    return sums.with_columns(value=ratio("returned", "paid"))
+
+
+def _attributed_stats(ctx, p, by):
+    """Per (paid month, sku): returned = counted sub-orders paid in the month, paid = sub-orders
+    paid in the month, expected_visible = Σ F(age) over them (see :class:`RefundLags`),
+    maturity_base = paid where the lag distribution is known (else 0).
+
+    >>> round(_worked_check("attributed")["2024-06"], 4)   # spec: 10 / 10,000
+    0.001
+    """
+    counted = _counted(ctx, p)
+    lags = _refund_lags(ctx, p)
+    daily = _paid_daily(ctx)
+    ages = sorted(set(daily["age"].to_list()))
+    shares = lags.cdf(ages) if lags.known else np.zeros(len(ages))
+    curve = nw.from_dict({"age": ages, "share": shares.tolist()}, backend=daily.implementation).with_columns(
+        nw.col("age").cast(daily.schema["age"]))
+    base = 1 if lags.known else 0
+    paid = (daily.join(curve, on="age", how="left")
+            .with_columns(expected_visible=nw.col("paid") * nw.col("share"), maturity_base=nw.col("paid") * base)
+            .group_by("month", "sku").agg(nw.col("paid").sum(), nw.col("expected_visible").sum(),
+                                          nw.col("maturity_base").sum()))
+    returned = counted.with_columns(month=month_of("paid_date"))
+    detail = _assemble(ctx, p, by, paid, returned, counted, ("paid", "expected_visible", "maturity_base"))
+    if not lags.known:
+        ctx.note("No refund qualifies, so the refund-lag distribution and maturity are unknown.")
+    else:
+        monthly = (paid.group_by("month").agg(nw.col("expected_visible").sum(), nw.col("paid").sum())
+                   .with_columns(maturity=ratio("expected_visible", "paid"))
+                   .filter(nw.col("maturity") < IMMATURE_BELOW).sort("month"))
+        if len(monthly):
+            shown = ", ".join(f"{m} ({v:.0%})" for m, v in zip(monthly["month"].to_list(),
+                                                               monthly["maturity"].to_list()))
+            ctx.note(f"Recent paid months are not yet mature (share of their eventual returns already visible): "
+                     f"{shown}. Their attributed rate will still rise.")
+    return detail
+
+
+def _attributed_finish(sums):
+    return sums.with_columns(value=ratio("returned", "paid"),
+                             maturity=ratio("expected_visible", "maturity_base"))
+
+
+def _worked_check(definition: str) -> dict[str, float]:
+    """The spec's worked check: 10 quality refunds in July 2024, all bought in June; 1,000
+    sub-orders paid in July, 10,000 in June. Returns {month: value}."""
+    import pandas as pd
+
+    from kpilab.dataset import Dataset
+    from kpilab.engine import compute
+
+    june = pd.to_datetime("2024-06-10")
+    july = pd.to_datetime("2024-07-10")
+    orders = pd.DataFrame({"sub_order_id": [f"s{i}" for i in range(11_000)],
+                           "order_id": [f"o{i}" for i in range(11_000)],
+                           "paid_date": [june] * 10_000 + [july] * 1_000, "sku": "A", "units": 1.0, "gmv": 1.0})
+    returns = pd.DataFrame({"sub_order_id": [f"s{i}" for i in range(10)], "refund_date": [july] * 10,
+                            "reason": "quality", "comment": None})
+    table = compute(Dataset({"orders": orders, "returns": returns}), "return_rate", definition,
+                    by=["month"]).table
+    return dict(zip(table["month"], table["value"]))
+
+
+# --------------------------------------------------------------------------- helpers for the page
+# Library functions the Quality page and notebooks call (no KPI arithmetic outside the library).
+
+
+def _context(dataset, params: Mapping[str, Any]):
+    from kpilab.engine import Context, missing_inputs
+
+    missing = missing_inputs(RETURN_RATE, dataset)
+    if missing:
+        raise KpiError(f"return_rate needs {', '.join(missing)}, which this dataset does not have")
+    return Context(dataset, RETURN_RATE.resolve_params(dict(params)))
+
+
+@dataclass(frozen=True)
+class LagReport:
+    """The refund-lag distribution (``table``), the maturity curve (``curve``) and their basis."""
+
+    table: Any          # native: lag_days, refunds, share, cumulative (mature cohorts only)
+    curve: Any          # native: age_days, maturity (F(age), 0 … horizon + 1 or the largest lag)
+    horizon_days: int
+    last_date: dt.date
+    mature_until: dt.date
+    mature_refunds: int
+    counted: int
+    notes: tuple[str, ...] = ()
+
+
+def refund_lag_distribution(dataset, **params) -> LagReport:
+    """Refund lags (refund_date − paid_date, days) of the counted refunds of mature cohorts, and
+    the maturity curve F(age) used by the attributed definition (see :class:`RefundLags`).
+
+    ``table`` has one row per observed lag: refunds, share of refunds and cumulative share (= F).
+    ``curve`` gives F for every age from 0 to the largest mature lag, so a chart can draw it.
+    """
+    ctx = _context(dataset, params)
+    lags = _refund_lags(ctx, ctx.params)
+    backend = ctx.table("orders").implementation
+    values, counts = np.unique(lags.lags, return_counts=True)
+    total = counts.sum() if len(counts) else 0
+    share = (counts / total) if total else counts.astype(float)
+    table = nw.from_dict({"lag_days": values.astype(np.int64).tolist(), "refunds": counts.astype(np.int64).tolist(),
+                          "share": share.tolist(), "cumulative": np.cumsum(share).tolist()}, backend=backend)
+    top = int(values.max()) if len(values) else 0
+    ages = np.arange(0, max(top, lags.horizon_days) + 1)
+    curve = nw.from_dict({"age_days": ages.tolist(), "maturity": lags.cdf(ages).tolist()}, backend=backend)
+    return LagReport(table.to_native(), curve.to_native(), lags.horizon_days, lags.last_date, lags.mature_until,
+                     int(total), lags.counted, tuple(ctx.notes))
+
+
+@dataclass(frozen=True)
+class KeywordPreview:
+    """What the keyword sweep adds to the reason codes."""
+
+    pulled_in: Any      # native: refund rows the keywords pull in (their sub-order has no qualifying reason)
+    keywords: Any       # native: keyword, matched_rows, pulled_in_rows
+    rates: Any          # native: [by], scenario (reasons_only | with_keywords), value, returned, paid
+    notes: tuple[str, ...] = ()
+
+
+def keyword_reclassification(dataset, definition: str = "same_month", by=(), **params) -> KeywordPreview:
+    """Which comments the keyword list pulls in that the reason codes did not, and the rate of
+    ``definition`` before (keywords off) and after (keywords on).
+
+    A row is *pulled in* when its comment contains a keyword and no returns row of its sub-order
+    has a reason in ``reasons`` (so the sub-order would not count without the keywords). The
+    ``keywords`` parameter is ignored: both scenarios are computed.
+    """
+    from kpilab.engine import compute
+
+    given = {k: v for k, v in params.items() if k != "keywords"}
+    ctx = _context(dataset, given)
+    reasons = normalise_reasons(ctx.params["reasons"])
+    keywords = normalise_keywords(ctx.params["keyword_list"])
+    returns = _returns(ctx)
+    text = _comment_lower(returns)
+    flagged = _flagged_rows(ctx, reasons, keywords)
+    by_reason = flagged.filter(nw.col("by_reason")).select("sub_order_id").unique()
+    matched = (nw.concat_str([nw.when(text.str.contains(k, literal=True).fill_null(False)).then(nw.lit(k))
+                              .otherwise(nw.lit(None, nw.String)) for k in keywords],
+                             separator=", ", ignore_nulls=True) if keywords else nw.lit(""))
+    orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
+    comment = nw.col("comment") if "comment" in returns.columns else nw.lit(None, nw.String)
+    pulled = (flagged.filter(nw.col("by_keyword")).join(by_reason, on="sub_order_id", how="anti")
+              .with_columns(matched=matched, comment=comment)
+              .join(orders, on="sub_order_id", how="left")
+              .select("sub_order_id", "sku", "paid_date", "refund_date", "reason", "comment", "matched")
+              .sort(["refund_date", "sub_order_id"], descending=[True, False]))
+    rows = []
+    for k in keywords:
+        hit = text.str.contains(k, literal=True).fill_null(False)
+        rows.append((k, int(returns.select(hit.sum())[0, 0]) if len(returns) else 0,
+                     int(pulled.filter(nw.col("comment").cast(nw.String).str.to_lowercase()
+                                       .str.contains(k, literal=True).fill_null(False)).shape[0])))
+    per_keyword = nw.from_dict({"keyword": [r[0] for r in rows], "matched_rows": [r[1] for r in rows],
+                                "pulled_in_rows": [r[2] for r in rows]},
+                               schema={"keyword": nw.String(), "matched_rows": nw.Int64(), "pulled_in_rows": nw.Int64()},
+                               backend=returns.implementation)
+    frames, notes = [], list(ctx.notes)
+    for scenario, on in (("reasons_only", False), ("with_keywords", True)):
+        if not reasons and not on:
+            continue
+        result = compute(dataset, RETURN_RATE, definition, by=by, **{**given, "keywords": on})
+        notes += [n for n in result.notes if n not in notes]
+        frames.append(nw.from_native(result.table, eager_only=True)
+                      .select(*result.by, nw.lit(scenario).alias("scenario"), "value", "returned", "paid"))
+    rates = nw.concat(frames)
+    return KeywordPreview(pulled.to_native(), per_keyword.to_native(), rates.to_native(), tuple(notes))
+
+
+CI_METHODS = {"wilson": "wilson", "clopper-pearson": "exact", "exact": "exact"}
+FLAGS = {
+    "red": L10n("red: interval above the red line", "红线: 置信区间整体高于红线"),
+    "yellow": L10n("yellow: interval above the yellow line", "黄线: 置信区间整体高于黄线"),
+    "watch": L10n("watch: above a line, not proven (too few orders)", "观察: 超线但证据不足 (单量太少)"),
+    "ok": L10n("ok", "正常"),
+    "no_data": L10n("no orders", "无订单"),
+}
+"""Flag values of :func:`flag_rates`, with their labels."""
+
+
+def rate_intervals(table, numerator: str = "returned", denominator: str = "paid", confidence: float = 0.95,
+                   method: str = "wilson"):
+    """Add ``ci_low`` and ``ci_high``: a binomial confidence interval on numerator / denominator
+    for every row (``scipy.stats.binomtest(k, n).proportion_ci``; method wilson or
+    clopper-pearson). Empty (NaN) when the denominator is 0 or the numerator exceeds it (a
+    same-month rate above 100% is not a proportion).
+
+    >>> import pandas as pd
+    >>> out = rate_intervals(pd.DataFrame({"returned": [3, 0], "paid": [100, 0]}))
+    >>> [round(x, 4) for x in out["ci_low"].fillna(-1)]
+    [0.0103, -1.0]
+    """
+    from scipy.stats import binomtest
+
+    if method not in CI_METHODS:
+        raise KpiError(f"confidence interval method {method!r}: choose from wilson, clopper-pearson")
+    if not 0 < confidence < 1:
+        raise KpiError(f"confidence {confidence} must be between 0 and 1 (e.g. 0.95)")
+    frame = nw.from_native(table, eager_only=True)
+    low, high = [], []
+    for k, n in zip(frame[numerator].to_list(), frame[denominator].to_list()):
+        if k is None or n is None or not n > 0 or not 0 <= k <= n or (isinstance(k, float) and math.isnan(k)):
+            low.append(float("nan"))
+            high.append(float("nan"))
+            continue
+        ci = binomtest(int(round(k)), int(round(n))).proportion_ci(confidence_level=confidence,
+                                                                   method=CI_METHODS[method])
+        low.append(float(ci.low))
+        high.append(float(ci.high))
+    backend = frame.implementation
+    return frame.with_columns(nw.new_series("ci_low", low, nw.Float64(), backend=backend),
+                              nw.new_series("ci_high", high, nw.Float64(), backend=backend)).to_native()
+
+
+def flag_rates(table, *, yellow: float, red: float, group: str | None = None,
+               lines: Mapping[Any, tuple[float, float]] | None = None, confidence: float = 0.95,
+               method: str = "wilson"):
+    """Flag each row's rate against its yellow and red lines, on evidence only.
+
+    ``lines`` maps a value of the ``group`` column (e.g. a category) to its own (yellow, red);
+    other rows use ``yellow`` and ``red``. Adds yellow_line, red_line, ci_low, ci_high and
+    ``flag``: red when the interval's lower bound is above the red line, yellow when it is above
+    the yellow line, watch when the rate is above the yellow line but the interval reaches below
+    it (too little evidence — e.g. a category with twelve orders), ok otherwise, no_data when
+    nothing was paid. Lines are shares (0.01 = 1%), yellow ≤ red.
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"category": ["big", "tiny"], "value": [0.03, 2 / 12], "returned": [300, 2],
+    ...                   "paid": [10_000, 12]})
+    >>> list(flag_rates(t, yellow=0.01, red=0.02, group="category")["flag"])
+    ['red', 'watch']
+    """
+    frame = nw.from_native(rate_intervals(table, confidence=confidence, method=method), eager_only=True)
+    lines = dict(lines or {})
+    for pair in [(yellow, red), *lines.values()]:
+        y, r = float(pair[0]), float(pair[1])
+        if not (0 <= y <= 1 and 0 <= r <= 1) or y > r:
+            raise KpiError(f"lines yellow={y}, red={r}: use shares between 0 and 1 with yellow ≤ red")
+    keys = frame[group].to_list() if group else [None] * len(frame)
+    ys = [float(lines.get(k, (yellow, red))[0]) for k in keys]
+    rs = [float(lines.get(k, (yellow, red))[1]) for k in keys]
+    flags = []
+    for value, paid, lo, y, r in zip(frame["value"].to_list(), frame["paid"].to_list(), frame["ci_low"].to_list(),
+                                     ys, rs):
+        if not paid or value is None or (isinstance(value, float) and math.isnan(value)):
+            flags.append("no_data")
+        elif not math.isnan(lo) and lo > r:
+            flags.append("red")
+        elif not math.isnan(lo) and lo > y:
+            flags.append("yellow")
+        elif value > y:
+            flags.append("watch")
+        else:
+            flags.append("ok")
+    backend = frame.implementation
+    return frame.with_columns(nw.new_series("yellow_line", ys, nw.Float64(), backend=backend),
+                              nw.new_series("red_line", rs, nw.Float64(), backend=backend),
+                              nw.new_series("flag", flags, nw.String(), backend=backend)).to_native()
+
+
+# --------------------------------------------------------------------------- declarations
+
+_REASONS = Param("reasons", "list", ("quality",), L10n("Refund reasons counted", "计入的退款原因"),
+                 L10n("Comma list of reason codes. quality gives the quality refund rate; authenticity gives "
+                      "the authenticity-doubt rate.",
+                      "退款原因代码, 逗号分隔。quality 即品质退款率 (品退率); authenticity 即正品质疑率。"))
+_KEYWORDS = Param("keywords", "bool", False, L10n("Also count comments with keywords", "按留言关键词补充计入"),
+                  L10n("A refund whose comment contains a keyword counts even when the customer picked another "
+                       "reason (the article's keyword sweep).",
+                       "即使消费者选了别的退款原因, 留言中含关键词的也视同品质原因退款 (文章中的关键词分析)。"))
+_KEYWORD_LIST = Param("keyword_list", "list", DEFAULT_KEYWORDS, L10n("Keywords", "关键词"),
+                      L10n("Comma list, English and Chinese; case-insensitive substring match, so 'defect' also "
+                           "finds 'defective'. Avoid bare 'quality' or '质量': they also match praise such as "
+                           "'great quality' or '质量很好'.",
+                           "逗号分隔, 中英文均可; 不区分大小写的包含匹配 ('defect' 也能匹配 'defective')。"
+                           "不要单用 'quality' 或 '质量': 会把 'great quality'、'质量很好' 这样的好评也算进来。"))
+
+_SAME_MONTH = Definition(
+    "same_month", L10n("Same month (this month's refunds ÷ this month's orders)", "当月法 (当月退款 ÷ 当月支付)"),
+    "qualifying sub-orders refunded in m / sub-orders paid in m",
+    L10n("Quality refunds booked this month over sub-orders paid this month. Available at once, but most refunds "
+         "come from earlier purchases: after a big promotion or a live stream the denominator drops back while "
+         "the refunds keep coming, and a merchant or supplier can be wrongly flagged red.",
+         "当月品质退款子订单数除以当月支付子订单数。数据及时, 但退款大多来自更早的购买: 大促或直播之后分母回落而退款"
+         "还在持续, 分子分母错位, 可能把商家或供应商冤枉\"飘绿\"。"),
+    L10n("Coarse monitoring (industry level) when timeliness matters: use it to spot anomalies early, and leave "
+         "merchants and suppliers a right to respond.",
+         "管理相对粗放、只看行业等粗颗粒度、追求数据及时性时: 用当月数据看异常, 并给商家和供应商留出反馈权。"),
+    stats=_same_month_stats, finish=_same_month_finish, sums=("returned", "paid"), helpers=("returned", "paid"),
+    params=("reasons", "keywords", "keyword_list"))
+
+_ATTRIBUTED = Definition(
+    "attributed", L10n("Attributed to the purchase month (cohort)", "回溯法 (按支付月份归因)"),
+    "qualifying sub-orders paid in m / sub-orders paid in m",
+    L10n("Each refund is charged to the month the item was bought: refunds of June's orders over June's orders. "
+         "Fair to items and suppliers, but a month is complete only weeks later — maturity says how much of its "
+         "eventual returns are already visible — and recent months keep rising.",
+         "把每笔退款归到商品被购买的月份: 6 月订单的退款除以 6 月订单数。对单品和供应商更公平, 但一个月的数据要过几周"
+         "才完整 (成熟度表示其最终退款中已可见的比例), 近期月份还会继续上升。"),
+    L10n("Fine-grained management — suppliers, platform merchants, own-brand items, leaf categories: use it to "
+         "assign responsibility and corrective action (the article recommends it).",
+         "精细化管理, 尤其是对供应商、平台商家和自有品牌单品的管理: 用回溯数据定责和做执行纠偏 (文章推荐)。"),
+    stats=_attributed_stats, finish=_attributed_finish,
+    sums=("returned", "paid", "expected_visible", "maturity_base"), helpers=("returned", "paid", "maturity"),
+    params=("reasons", "keywords", "keyword_list"))
+
+RETURN_RATE = Kpi(
+    id="return_rate", family="quality",
+    name=L10n("Quality return rate", "品质退款率 (品退率)"),
+    description=L10n("Share of paid sub-orders refunded for a quality reason; with reasons=authenticity, the "
+                     "authenticity-doubt rate. Two denominators: this month's orders, or the orders of the month "
+                     "the refunded items were bought.",
+                     "因质量问题退款的子订单数占支付子订单数的比例; reasons=authenticity 时即正品质疑率。"
+                     "两种分母: 当月支付的子订单, 或被退商品购买当月的子订单 (回溯)。"),
+    unit="share", direction="lower", tables=("orders", "returns"),
+    period=L10n("refund month (same_month) or paid month (attributed)", "退款月份 (当月法) 或支付月份 (回溯法)"),
+    params=(_REASONS, _KEYWORDS, _KEYWORD_LIST),
+    definitions=(_SAME_MONTH, _ATTRIBUTED),
+    dims=("sku", "reason"), sku_grouping=True, optional_tables=("skus",))
+
+KPIS = (RETURN_RATE,)
