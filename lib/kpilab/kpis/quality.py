@@ -83,8 +83,6 @@ def _rule(p) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _comment_lower(returns: nw.DataFrame) -> nw.Expr:
-    if "comment" not in returns.columns:
-        return nw.lit(None, nw.String)
     return nw.col("comment").cast(nw.String).str.to_lowercase()
 
 
@@ -108,8 +106,13 @@ def _reason_hit(reasons: tuple[str, ...]) -> nw.Expr:
 def _returns(ctx) -> nw.DataFrame:
     """The returns table with reason codes trimmed and lower-cased (validation already does it;
     hand-made frames may not)."""
-    return ctx.cached(("quality_returns",), lambda: ctx.table("returns").with_columns(
-        nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase()))
+    def build():
+        returns = ctx.table("returns")
+        if "comment" not in returns.columns:
+            empty = [None] * len(returns)
+            returns = returns.with_columns(nw.new_series("comment", empty, nw.String(), backend=returns.implementation))
+        return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
+    return ctx.cached(("quality_returns",), build)
 
 
 def _flagged_rows(ctx, reasons, keywords) -> nw.DataFrame:
@@ -417,9 +420,8 @@ def keyword_reclassification(dataset, definition: str = "same_month", by=(), **p
                               .otherwise(nw.lit(None, nw.String)) for k in keywords],
                              separator=", ", ignore_nulls=True) if keywords else nw.lit(""))
     orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
-    comment = nw.col("comment") if "comment" in returns.columns else nw.lit(None, nw.String)
     pulled = (flagged.filter(nw.col("by_keyword")).join(by_reason, on="sub_order_id", how="anti")
-              .with_columns(matched=matched, comment=comment)
+              .with_columns(matched=matched)
               .join(orders, on="sub_order_id", how="left")
               .select("sub_order_id", "sku", "paid_date", "refund_date", "reason", "comment", "matched")
               .sort(["refund_date", "sub_order_id"], descending=[True, False]))
@@ -503,9 +505,9 @@ def flag_rates(table, *, yellow: float, red: float, group: str | None = None,
     nothing was paid. Lines are shares (0.01 = 1%), yellow ≤ red.
 
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"category": ["big", "tiny"], "value": [0.03, 2 / 12], "returned": [300, 2],
+    >>> t = pd.DataFrame({"category": ["big", "tiny"], "value": [0.12, 2 / 12], "returned": [1_200, 2],
     ...                   "paid": [10_000, 12]})
-    >>> list(flag_rates(t, yellow=0.01, red=0.02, group="category")["flag"])
+    >>> list(flag_rates(t, yellow=0.05, red=0.10, group="category")["flag"])   # 17% of 12 is not proof
     ['red', 'watch']
     """
     frame = nw.from_native(rate_intervals(table, confidence=confidence, method=method), eager_only=True)
