@@ -34,11 +34,13 @@ def daily_demand(ctx, basis: str, window: int, days: Sequence[dt.date], skus: Se
         values = _forward(ctx, window, days, skus)
     else:
         raise ValueError(f"basis must be trailing or forward, not {basis!r}")
+    sales = ctx.table("sales")
     day_axis = np.array(days, dtype="datetime64[us]")
-    return nw.from_dict({"sku": np.repeat(np.array(skus, dtype=object), len(days)),
-                         "date": np.tile(day_axis, len(skus)),
-                         "demand": values.reshape(-1)},
-                        backend=ctx.table("sales").implementation)
+    frame = nw.from_dict({"sku": np.repeat(np.array(skus, dtype=object), len(days)),
+                          "date": np.tile(day_axis, len(skus)),
+                          "demand": values.reshape(-1)},
+                         backend=sales.implementation)
+    return frame.with_columns(nw.col("date").cast(sales.schema["date"]))   # same time unit as the data
 
 
 def _trailing(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndarray:
