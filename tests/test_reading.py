@@ -204,3 +204,10 @@ def test_raw_dataset_refuses_a_second_copy():
     raw.add("skus", pd.DataFrame({"sku": ["A"]}), "a.csv")
     with pytest.raises(DatasetReadError, match="a.csv and b.csv"):
         raw.add("skus", pd.DataFrame({"sku": ["A"]}), "b.csv")
+
+
+def test_openpyxl_parses_with_defusedxml():
+    """openpyxl switches to defusedxml (XML-bomb safe) only when it is installed."""
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
