@@ -7,10 +7,14 @@ sub-orders shipped from a warehouse serving the customer's region: the network-p
 KPI, judged only on categories that follow a regional split-warehouse strategy.
 
 Reading of the spec:
-- logistics_cost: the months judged are those present in logistics_costs (costs are booked
-  monthly, often later than sales); sales and orders of other months are left out and counted in
-  a note. Within those months every (month, warehouse) cell seen in costs, sales or orders is
-  kept, so a warehouse with sales but no cost rows adds its GMV and orders with cost 0.
+- logistics_cost: the months judged are the months present in logistics_costs (costs are booked
+  monthly, often later than sales) that lie within the months the denominator table spans, first
+  to last (sales for cost_to_gmv, orders for cost_per_order: an orders extract shorter than the
+  cost history must not divide a year of cost by six months of orders). Both kinds of months
+  left out are counted in a note. A judged month with no orders at all keeps its cost and gives
+  an empty cost per order (NaN). Within the judged months every (month, warehouse) cell seen in
+  costs or in the denominator is kept, so a warehouse with sales but no cost rows adds its GMV
+  or orders with cost 0.
 - The detail is built for the grouping asked for, because two denominators are not additive:
   * cost_type filters the numerator only. Grouped by cost_type, the detail has one row per
     (month, warehouse, cost_type) for every cost type seen in the table, and each row repeats
@@ -21,8 +25,8 @@ Reading of the spec:
     counts once in each (each warehouse served it). Otherwise an order counts once per group:
     its count is split evenly over the (month, warehouse) cells it touches in the group, so the
     detail's ``orders`` column can hold fractions while every group total is a whole count
-    (rounded to 9 decimals to remove float noise). Sub-orders with no warehouse form a cell
-    with a blank warehouse (counted in a note).
+    (rounded to 9 decimals to remove float noise). Sub-orders with a blank warehouse form a
+    cell of warehouse "(none)" (counted in a note), so they count in every total.
 - local_fulfilment: regions are compared trimmed and case-insensitively. Under split_only the
   universe is the sub-orders of SKUs with split_warehouse true (a SKU missing from skus takes the
   contract default, true); ``excluded`` counts the sub-orders of that universe with a blank
@@ -40,65 +44,94 @@ from kpilab.registry import Definition, Kpi, L10n, Reference
 
 # --------------------------------------------------------------------------- logistics cost
 
+NO_WAREHOUSE = "(none)"   # the warehouse of sub-orders that name none, in the order counts
 
-def _cost_months(ctx) -> nw.DataFrame:
-    return ctx.table("logistics_costs").select("month").unique()
+
+def with_month(frame: nw.DataFrame, column: str, name: str = "month") -> nw.DataFrame:
+    """Add the 'YYYY-MM' of a date column, formatting each distinct date once (strftime over every
+    row is the slow part on pandas)."""
+    days = frame.select(column).unique().with_columns(month_of(column).alias(name))
+    return frame.join(days, on=column, how="left")
 
 
 def _cost_inputs(ctx) -> tuple[nw.DataFrame, nw.DataFrame, nw.DataFrame]:
-    """(costs, sales, orders) of the months present in logistics_costs, with a month column."""
+    """(costs, gmv per month × warehouse, distinct (order_id, month, warehouse)), all months."""
     def build():
-        months = _cost_months(ctx)
         costs = ctx.table("logistics_costs").select("month", "warehouse", "cost_type", "amount")
-        sales = ctx.table("sales").with_columns(month=month_of("date"))
-        orders = ctx.table("orders").with_columns(month=month_of("paid_date"))
-        kept_sales = sales.join(months, on="month", how="inner")
-        kept_orders = orders.join(months, on="month", how="inner")
-        left = sorted(set(sales["month"].unique().to_list()) | set(orders["month"].unique().to_list())
-                      - set(months["month"].to_list()))
-        if left:
-            ctx.note(f"Months without logistics cost rows are left out: {', '.join(left)}.")
-        blank = kept_orders.filter(nw.col("warehouse").is_null())
-        if len(blank):
-            ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they count "
-                     "in the totals, under a blank warehouse when grouped by warehouse.")
-        return costs, kept_sales.select("month", "warehouse", "gmv"), kept_orders.select("month", "warehouse", "order_id")
+        sales = with_month(ctx.table("sales").group_by("date", "warehouse").agg(nw.col("gmv").sum()), "date")
+        gmv = sales.group_by("month", "warehouse").agg(nw.col("gmv").sum())
+        blank = nw.col("warehouse").is_null() | (nw.col("warehouse").str.strip_chars() == "")
+        orders = (ctx.table("orders").select("order_id", "paid_date", "warehouse")
+                  .with_columns(nw.when(blank).then(nw.lit(NO_WAREHOUSE)).otherwise(nw.col("warehouse"))
+                                .alias("warehouse")).unique())
+        orders = with_month(orders, "paid_date").select("order_id", "month", "warehouse").unique()
+        return costs, gmv, orders
     return ctx.cached(("logistics_cost_inputs",), build)
 
 
-def cost_cells(ctx, by: Sequence[str]) -> nw.DataFrame:
-    """The logistics_cost detail for grouping ``by`` (see the module docstring).
+def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
+    """(costs, denominator rows) of the judged months: cost months within the months the
+    denominator table (sales for gmv, orders for orders) spans, first to last."""
+    def build():
+        costs, gmv, orders = _cost_inputs(ctx)
+        den = gmv if basis == "gmv" else orders
+        table = "sales" if basis == "gmv" else "orders"
+        cost_months = set(costs["month"].unique().to_list())
+        den_months = set(den["month"].unique().to_list())
+        first, last = (min(den_months), max(den_months)) if den_months else ("9999-99", "0000-00")
+        judged = {m for m in cost_months if first <= m <= last}
+        outside = sorted(cost_months - judged)
+        if outside:
+            ctx.note(f"Cost months outside the {table} table's months ({first} … {last}) are left out: "
+                     f"{', '.join(outside)}.")
+        uncosted = sorted(den_months - cost_months)
+        if uncosted:
+            ctx.note(f"Months of {table} without logistics cost rows are left out: {', '.join(uncosted)}.")
+        keep = nw.col("month").is_in(sorted(judged))
+        den = den.filter(keep)
+        if basis == "orders":
+            blank = den.filter(nw.col("warehouse") == NO_WAREHOUSE)
+            if len(blank):
+                ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they "
+                         f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.")
+        return costs.filter(keep), den
+    return ctx.cached(("logistics_judged", basis), build)
 
-    Columns: month, warehouse, [cost_type,] amount, gmv, orders.
+
+def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
+    """The logistics_cost detail for grouping ``by`` (see the module docstring); ``basis`` is the
+    denominator, gmv or orders.
+
+    Columns: month, warehouse, [cost_type,] amount, gmv | orders.
     """
-    costs, sales, orders = _cost_inputs(ctx)
+    costs, den = _judged(ctx, basis)
     cell = ["month", "warehouse"]
-    gmv = sales.group_by(cell).agg(nw.col("gmv").sum())
-    triples = orders.unique(["order_id", *cell])
-    scope = ["order_id", *[c for c in cell if c in by]]
-    counts = (triples.join(triples.group_by(scope).agg(_k=nw.len()), on=scope, how="left")
-              .with_columns(orders=1.0 / nw.col("_k"))
-              .group_by(cell).agg(nw.col("orders").sum()))
-    keys = nw.concat([costs.select(cell), gmv.select(cell), counts.select(cell)]).unique()
-    denominators = (keys.join(gmv, on=cell, how="left").join(counts, on=cell, how="left")
-                    .with_columns(nw.col("gmv").fill_null(0.0).cast(nw.Float64),
-                                  nw.col("orders").fill_null(0.0).cast(nw.Float64)))
+    if basis == "gmv":
+        denominator = den
+    else:
+        scope = ["order_id", *[c for c in cell if c in by]]
+        denominator = (den.join(den.group_by(scope).agg(_k=nw.len()), on=scope, how="left")
+                       .with_columns(orders=1.0 / nw.col("_k"))
+                       .group_by(cell).agg(nw.col("orders").sum()))
+    keys = nw.concat([costs.select(cell), denominator.select(cell)]).unique()
+    denominators = (keys.join(denominator, on=cell, how="left")
+                    .with_columns(nw.col(basis).fill_null(0.0).cast(nw.Float64)))
     if "cost_type" in by:
         types = costs.select("cost_type").unique()
         amounts = costs.group_by(*cell, "cost_type").agg(nw.col("amount").sum())
         rows = (denominators.join(types, how="cross")
                 .join(amounts, on=[*cell, "cost_type"], how="left"))
-        out_cols = [*cell, "cost_type", "amount", "gmv", "orders"]
+        out_cols = [*cell, "cost_type", "amount", basis]
     else:
         amounts = costs.group_by(cell).agg(nw.col("amount").sum())
         rows = denominators.join(amounts, on=cell, how="left")
-        out_cols = [*cell, "amount", "gmv", "orders"]
+        out_cols = [*cell, "amount", basis]
     return (rows.with_columns(nw.col("amount").fill_null(0.0).cast(nw.Float64))
-            .select(*out_cols).sort(out_cols[:-3], nulls_last=True))
+            .select(*out_cols).sort(out_cols[:-2], nulls_last=True))
 
 
-def _cost_stats(ctx, p, by):
-    return cost_cells(ctx, by)
+def _cost_stats(basis: str):
+    return lambda ctx, p, by: cost_cells(ctx, by, basis)
 
 
 def _orders_total() -> nw.Expr:
@@ -120,12 +153,10 @@ def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
     gmv = nw.from_native(cmp.results["cost_to_gmv"].table, eager_only=True)
     per_order = nw.from_native(cmp.results["cost_per_order"].table, eager_only=True)
     keys = ["month", *by]
-    wide = (gmv.rename({"value": "cost_to_gmv"})
-            .join(per_order.select(*keys, nw.col("value").alias("cost_per_order"), "orders"), on=keys,
-                  how="left"))
-    measures = ["cost_to_gmv", "cost_per_order", "amount", "gmv", "orders"]
-    long = nw.concat([wide.select(*keys, nw.lit(m).alias("measure"), nw.col(m).cast(nw.Float64).alias("value"))
-                      for m in measures])
+    parts = [(gmv, {"cost_to_gmv": "value", "amount": "amount", "gmv": "gmv"}),
+             (per_order, {"cost_per_order": "value", "orders": "orders"})]
+    long = nw.concat([table.select(*keys, nw.lit(m).alias("measure"), nw.col(c).cast(nw.Float64).alias("value"))
+                      for table, columns in parts for m, c in columns.items()])
     groups = ["measure", *by]
     first = (long.sort("month").filter(~nw.col("value").is_nan(), nw.col("value") != 0)
              .group_by(groups).agg(nw.col("value").first().alias("_base")))
@@ -147,7 +178,8 @@ def fulfilment_lines(ctx) -> nw.DataFrame:
         orders = ctx.table("orders")
         warehouses = ctx.table("warehouses").select("warehouse", "region").with_columns(_known=nw.lit(True))
         skus = ctx.table("skus").select("sku", "split_warehouse").with_columns(_listed=nw.lit(True))
-        rows = (orders.join(warehouses, on="warehouse", how="left").join(skus, on="sku", how="left"))
+        rows = (with_month(orders, "paid_date").join(warehouses, on="warehouse", how="left")
+                .join(skus, on="sku", how="left"))
         unlisted = rows.filter(nw.col("_listed").is_null())
         if len(unlisted):
             ctx.note(f"{len(unlisted)} sub-orders have SKUs missing from skus: treated as split_warehouse "
@@ -156,8 +188,7 @@ def fulfilment_lines(ctx) -> nw.DataFrame:
         blank_region = nw.col("customer_region").is_null() | (_norm("customer_region") == "")
         unknown = ~blank_wh & nw.col("_known").is_null()
         excluded = (blank_wh | blank_region | unknown | nw.col("region").is_null()).fill_null(True)
-        return (rows.with_columns(month=month_of("paid_date"),
-                                  split_warehouse=nw.col("split_warehouse").fill_null(True).cast(nw.Boolean),
+        return (rows.with_columns(split_warehouse=nw.col("split_warehouse").fill_null(True).cast(nw.Boolean),
                                   _excluded=excluded,
                                   _same=(_norm("region") == _norm("customer_region")).fill_null(False))
                 .select("sub_order_id", "order_id", "sku", "month", "paid_date", "customer_region",
@@ -208,7 +239,7 @@ LOGISTICS_COST = Kpi(
             L10n("Judging the logistics partners and the cost budget: it follows the business, so it stays "
                  "stable when order value and volume move together.",
                  "考核物流伙伴和物流预算时: 它随生意规模伸缩, 单量与客单价同步变化时保持稳定。"),
-            stats=_cost_stats, finish=lambda s: s.with_columns(value=ratio("amount", "gmv")),
+            stats=_cost_stats("gmv"), finish=lambda s: s.with_columns(value=ratio("amount", "gmv")),
             sums=("amount", "gmv"), helpers=("amount", "gmv")),
         Definition(
             "cost_per_order", L10n("Cost per order", "单均物流成本"), "Σ amount / #distinct orders.order_id "
@@ -218,7 +249,7 @@ LOGISTICS_COST = Kpi(
             L10n("Spotting anomalies early: when orders fall short of plan it rises (rent and contracted staff do "
                  "not shrink), which tells you to dig into temporary labour, staff allocation and packaging.",
                  "及时发现异常: 单量不及预期时它会上升 (仓租、正式工不随单量减少), 提示去深究临时工、人员摊分与包材使用。"),
-            stats=_cost_stats,
+            stats=_cost_stats("orders"),
             finish=lambda s: s.with_columns(_orders_total().alias("orders")).with_columns(value=ratio("amount", "orders")),
             sums=("amount", "orders"), helpers=("amount", "orders")),
     ),
