@@ -94,26 +94,34 @@ def otif_lines(ctx, p) -> nw.DataFrame:
     return ctx.cached(key, lambda: _build_otif_lines(ctx, p))
 
 
+def _otif_base(ctx) -> tuple[nw.DataFrame, nw.DataFrame]:
+    """Window-free preparation: PO lines with month and due day; receipts with their day number
+    and the due day of their line (receipts of unknown lines are counted and dropped)."""
+    def build():
+        po = ctx.table("purchase_orders")
+        receipts = ctx.table("receipts")
+        lines = po.with_columns(month=month_of("promised_date"), _due=day_number("promised_date"))
+        matched = (receipts.join(lines.select("po_line_id", "_due"), on="po_line_id", how="inner")
+                   .with_columns(_day=day_number("received_date"))
+                   .with_columns(_offset=nw.col("_day") - nw.col("_due")))
+        if len(matched) < len(receipts):
+            ctx.note(f"{len(receipts) - len(matched)} receipts refer to PO lines missing from purchase_orders "
+                     "and are left out.")
+        return lines, matched.select("po_line_id", "units", "_day", "_offset")
+    return ctx.cached(("otif_base",), build)
+
+
 def _build_otif_lines(ctx, p) -> nw.DataFrame:
-    po = ctx.table("purchase_orders")
-    receipts = ctx.table("receipts")
     early, late = p["early_days"], p["late_days"]
     as_of = otif_as_of(ctx, p)
     if as_of is None:
         ctx.note("There are no receipts, so no judging day: set as_of to judge the PO lines.")
         as_of = _EPOCH - dt.timedelta(days=late + 1)   # every line is then 'not yet due'
     as_of_day = (as_of - _EPOCH).days
+    lines, receipts = _otif_base(ctx)
 
-    orphans = receipts.join(po.select("po_line_id"), on="po_line_id", how="anti")
-    if len(orphans):
-        ctx.note(f"{len(orphans)} receipts refer to PO lines missing from purchase_orders and are "
-                 "left out.")
-    lines = po.with_columns(month=month_of("promised_date"), _due=day_number("promised_date"))
-    offset = day_number("received_date") - nw.col("_due")
-    units = nw.col("units")
-    zero = nw.lit(0.0)
-    split = (receipts.filter(day_number("received_date") <= as_of_day)
-             .join(lines.select("po_line_id", "_due"), on="po_line_id", how="inner")
+    offset, units, zero = nw.col("_offset"), nw.col("units"), nw.lit(0.0)
+    split = (receipts.filter(nw.col("_day") <= as_of_day)
              .with_columns(early_units=nw.when(offset < -early).then(units).otherwise(zero),
                            window_units=nw.when((offset >= -early) & (offset <= late)).then(units)
                            .otherwise(zero),
@@ -121,17 +129,13 @@ def _build_otif_lines(ctx, p) -> nw.DataFrame:
              .group_by("po_line_id")
              .agg(received_units=units.sum(), early_units=nw.col("early_units").sum(),
                   window_units=nw.col("window_units").sum(), late_units=nw.col("late_units").sum()))
-    received = ["received_units", "early_units", "window_units", "late_units"]
-    lines = (lines.join(split, on="po_line_id", how="left")
-             .with_columns(*(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in received))
-             .with_columns(on_time_units=nw.min_horizontal("ordered_units", "window_units")))
 
     if p["orders"] != "all":
         lines = lines.filter(nw.col("rush") == (p["orders"] == "rush"))
     if p["exclude_scarce"]:
         if ctx.has("skus"):
-            scarce = ctx.table("skus").filter(nw.col("scarce").fill_null(False)).select("sku")
-            kept = lines.join(scarce, on="sku", how="anti")
+            scarce = ctx.table("skus").filter(nw.col("scarce").fill_null(False))["sku"].to_list()
+            kept = lines.filter(~nw.col("sku").is_in(scarce)) if scarce else lines
             if len(kept) < len(lines):
                 ctx.note(f"{len(lines) - len(kept)} PO lines of scarce SKUs (skus.scarce) are left out "
                          "(exclude_scarce=true).")
@@ -148,12 +152,15 @@ def _build_otif_lines(ctx, p) -> nw.DataFrame:
                  f"{as_of.isoformat()}) are left out: their window is still open.")
         lines = lines.filter(nw.col("_due") + late <= as_of_day)
 
-    fill = nw.col("on_time_units") / nw.col("ordered_units")
-    return (lines.with_columns(fill=fill)
-            .with_columns(lines_passed=(nw.col("fill") >= p["line_fill"]).cast(nw.Int64),
-                          lines=nw.lit(1, nw.Int64),
-                          on_time_value=nw.col("on_time_units") * nw.col("unit_price"),
-                          ordered_value=nw.col("ordered_units") * nw.col("unit_price"))
+    received = ["received_units", "early_units", "window_units", "late_units"]
+    lines = (lines.join(split, on="po_line_id", how="left")
+             .with_columns(*(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in received))
+             .with_columns(on_time_units=nw.min_horizontal("ordered_units", "window_units"),
+                           ordered_value=nw.col("ordered_units") * nw.col("unit_price"),
+                           lines=nw.lit(1, nw.Int64)))
+    return (lines.with_columns(fill=nw.col("on_time_units") / nw.col("ordered_units"),
+                               on_time_value=nw.col("on_time_units") * nw.col("unit_price"))
+            .with_columns(lines_passed=(nw.col("fill") >= p["line_fill"]).cast(nw.Int64))
             .select(*LINE_COLUMNS).sort("po_line_id"))
 
 
@@ -270,6 +277,46 @@ def _preferred_stats(kind: str):
 # --------------------------------------------------------------------------- page helpers
 
 
+class _Shared:
+    """Requests on one dataset that share their parameter-free preparation (the PO lines with
+    their receipts, the sub-orders with their regions…): every ``ctx.cached`` key of this
+    family names the parameters it depends on, so one memo can serve several parameter sets."""
+
+    def __init__(self, dataset, kpi):
+        from kpilab.kpis import get_kpi
+
+        self.dataset = dataset
+        self.kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
+        self.memo: dict = {}
+
+    def context(self, params: Mapping[str, Any]):
+        from kpilab.engine import Context
+
+        ctx = Context(self.dataset, self.kpi.resolve_params(dict(params)))
+        if self.kpi.family in ("suppliers", "logistics"):
+            ctx._memo = self.memo
+        return ctx
+
+    def compare(self, groupings: Iterable[Sequence[str]], definitions=None, **params) -> dict:
+        from kpilab.engine import Comparison, _check_by, _compute
+
+        ctx = self.context(params)
+        chosen = [self.kpi.definition(d) for d in (definitions or [d.id for d in self.kpi.definitions])]
+        out = {}
+        for by in groupings:
+            by = _check_by(self.kpi, self.dataset, by)
+            out[by] = Comparison(self.kpi.id, {d.id: _compute(ctx, self.kpi, d, by) for d in chosen})
+        return out
+
+
+def compare_groupings(dataset, kpi: str, groupings: Iterable[Sequence[str]], definitions=None,
+                      **params) -> dict[tuple[str, ...], Any]:
+    """``compare`` under several groupings at once ({by: Comparison}): the universe is built once
+    and pooled per grouping, so a page showing a KPI overall, per supplier, per month and per
+    rush flag pays for one build."""
+    return _Shared(dataset, kpi).compare(groupings, definitions, **params)
+
+
 def variants(dataset, kpi: str, param: str, values: Iterable[Any], *, definitions=None,
              by: Sequence[str] = (), **params) -> Any:
     """The KPI's definitions under several values of one parameter, as a tidy table.
@@ -277,11 +324,11 @@ def variants(dataset, kpi: str, param: str, values: Iterable[Any], *, definition
     Columns: ``param`` value as text (``variant``), definition, grouping columns, value. E.g.
     OTIF with exclude_scarce true/false, orders normal/rush, or inspection scope all/new_first.
     """
-    from kpilab.engine import compare
-
+    shared = _Shared(dataset, kpi)
     frames = []
+    by = tuple(by)
     for v in values:
-        cmp = compare(dataset, kpi, definitions, by=by, **{**params, param: v})
+        cmp = shared.compare([by], definitions, **{**params, param: v})[by]
         for definition, result in cmp.results.items():
             table = nw.from_native(result.table, eager_only=True)
             frames.append(table.select(
@@ -321,19 +368,17 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
     Columns: scenario, definition, supplier, value, count (the definition's denominator: value,
     lines or orders), rank (1 = best; ties share the best rank). Suppliers whose denominator is
     below ``min_count`` (or whose value is empty) are left out of that scenario's ranking. Each
-    distinct parameter set is one ``compare`` call (definitions share their universe).
+    distinct parameter set is one comparison; all of them share the window-free preparation.
     """
-    from kpilab.engine import compare
-    from kpilab.kpis import get_kpi
-
     scenarios = tuple(scenarios or ranking_scenarios())
-    k = get_kpi(kpi)
+    shared = _Shared(dataset, kpi)
+    k = shared.kpi
     frames = []
     groups: dict[tuple, list[Scenario]] = {}
     for s in scenarios:
         groups.setdefault(tuple(sorted({**params, **s.params}.items(), key=lambda kv: kv[0])), []).append(s)
     for items, chosen in groups.items():
-        cmp = compare(dataset, k, sorted({s.definition for s in chosen}), by=("supplier",), **dict(items))
+        cmp = shared.compare([("supplier",)], sorted({s.definition for s in chosen}), **dict(items))[("supplier",)]
         for s in chosen:
             d = k.definition(s.definition)
             table = nw.from_native(cmp.results[s.definition].table, eager_only=True)
