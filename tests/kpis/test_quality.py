@@ -438,15 +438,50 @@ def test_keyword_reclassification(backend):
     per_kw = nw.from_native(prev.keywords, eager_only=True).to_pandas().set_index("keyword")
     assert per_kw.loc["broken", "matched_rows"] == 2 and per_kw.loc["broken", "pulled_in_rows"] == 1
     assert per_kw.loc["faulty", "matched_rows"] == 1 and per_kw.loc["faulty", "pulled_in_rows"] == 0
-    rates = nw.from_native(prev.rates, eager_only=True).to_pandas().set_index("scenario")
-    # before: s0, s4 → 2/10; after: + s1, s2 → 4/10 (the ghost has no order)
-    assert rates.loc["reasons_only", "value"] == pytest.approx(0.2)
-    assert rates.loc["with_keywords", "value"] == pytest.approx(0.4)
+    for frame in (prev.rates, prev.overall):
+        rates = nw.from_native(frame, eager_only=True).to_pandas().set_index("scenario")
+        # before: s0, s4 → 2/10; after: + s1, s2 → 4/10 (the ghost has no order)
+        assert rates.loc["reasons_only", "value"] == pytest.approx(0.2)
+        assert rates.loc["with_keywords", "value"] == pytest.approx(0.4)
+        assert list(rates["paid"]) == [10, 10]
+    # grouped by reason, the overall stays the whole-dataset rate
+    prev = q.keyword_reclassification(ds, by=["reason"])
+    overall = nw.from_native(prev.overall, eager_only=True).to_pandas().set_index("scenario")
+    assert overall.loc["with_keywords", "value"] == pytest.approx(0.4)
+    by_reason = nw.from_native(prev.rates, eager_only=True).to_pandas()
+    with_kw = by_reason[by_reason["scenario"] == "with_keywords"].set_index("reason")["value"]
+    # with keywords, s4 counts at its earlier 'faulty' row, whose reason is size: s0 quality; s1 changed_mind; s2, s4 size
+    assert with_kw.to_dict() == pytest.approx({"changed_mind": 0.1, "quality": 0.1, "size": 0.2})
     # by month, and with a custom list
     prev = q.keyword_reclassification(ds, by=["month"], keyword_list="great quality")
     pulled = nw.from_native(prev.pulled_in, eager_only=True).to_pandas()
     assert list(pulled["sub_order_id"]) == ["s3"]
     assert set(nw.from_native(prev.rates, eager_only=True).to_pandas()["month"]) == {"2024-05"}
+
+
+def test_group_rates_pool_chosen_months(backend):
+    ds = ds_of(backend, HAND_ORDERS, HAND_RETURNS)
+    table_, _ = q.group_rates(ds, "attributed", "category", months=["2024-03"])
+    got = nw.from_native(table_, eager_only=True).to_pandas().set_index("category")
+    # March cohort: toys o4 (b), o5 (a, refunded) → 1/2; beauty o6 → 0/1; maturity toys (0.5 + 0)/2
+    assert got["value"].to_dict() == pytest.approx({"beauty": 0.0, "toys": 0.5})
+    assert got.loc["toys", "maturity"] == pytest.approx(0.25)
+    table_, _ = q.group_rates(ds, "same_month", "category", months=["2024-02"])
+    got = nw.from_native(table_, eager_only=True).to_pandas()
+    # February: o2 (beauty) refunded, nothing paid → NaN
+    assert list(got["category"]) == ["beauty"] and math.isnan(got["value"][0]) and got["returned"][0] == 1
+    table_, _ = q.group_rates(ds, "attributed", "category")
+    assert nw.from_native(table_, eager_only=True).to_pandas()["value"].tolist() == pytest.approx([0.5, 0.5])
+    with pytest.raises(KpiError, match="valid"):
+        q.group_rates(ds, "attributed", "supplier")
+
+
+def test_lines_from_table():
+    edited = pd.DataFrame({"category": ["toys", "beauty", "food"], "yellow_pct": [1.5, None, math.nan],
+                           "red_pct": [None, 4.0, math.nan]})
+    lines = q.lines_from_table(edited, "category", yellow=0.01, red=0.02)
+    assert list(lines) == ["toys", "beauty", "food"]
+    assert [pytest.approx(v) for v in lines.values()] == [(0.015, 0.02), (0.01, 0.04), (0.01, 0.02)]
 
 
 def wilson(k, n, z=norm.ppf(0.975)):

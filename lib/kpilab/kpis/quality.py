@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -47,6 +48,9 @@ from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
 
 DEFAULT_KEYWORDS = ("defect", "broken", "damaged", "faulty", "stopped working", "poor quality", "bad quality",
                     "质量问题", "质量差", "破损", "瑕疵", "坏了", "损坏", "故障", "次品")
+AUTHENTICITY_KEYWORDS = ("fake", "counterfeit", "not genuine", "not authentic", "replica", "假货", "假的",
+                         "不是正品", "非正品", "仿品", "高仿")
+"""A starting keyword list for the authenticity-doubt rate (a page suggestion, not the KPI default)."""
 _EPOCH = dt.date(1970, 1, 1)
 IMMATURE_BELOW = 0.95
 """Attributed months whose maturity is below this are called "not yet mature" in notes and charts."""
@@ -81,6 +85,33 @@ def _rule(p) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 # --------------------------------------------------------------------------- universe
 
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_SIZE = 24
+
+
+def _shared(ctx, key: tuple, build):
+    """``ctx.cached``, and also kept across requests on the same data (keyed on the dataset's content
+    fingerprint and backend) so the page's several calls with the same reasons and keywords build
+    the universe once. Bounded LRU; the cached frames are never modified (every step builds new
+    frames); the notes written while building are replayed."""
+    def memo():
+        full = (getattr(ctx.dataset, "fingerprint", None), str(ctx.table("orders").implementation), *key)
+        if full[0] and full in _MEMO:
+            _MEMO.move_to_end(full)
+            value, notes = _MEMO[full]
+        else:
+            before = len(ctx.notes)
+            value = build()
+            notes = ctx.notes[before:]
+            if full[0]:
+                _MEMO[full] = (value, list(notes))
+                while len(_MEMO) > _MEMO_SIZE:
+                    _MEMO.popitem(last=False)
+        for text in notes:
+            ctx.note(text)
+        return value
+    return ctx.cached(key, memo)
+
 
 def _comment_lower(returns: nw.DataFrame) -> nw.Expr:
     return nw.col("comment").cast(nw.String).str.to_lowercase()
@@ -112,7 +143,7 @@ def _returns(ctx) -> nw.DataFrame:
             empty = [None] * len(returns)
             returns = returns.with_columns(nw.new_series("comment", empty, nw.String(), backend=returns.implementation))
         return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
-    return ctx.cached(("quality_returns",), build)
+    return _shared(ctx, ("quality_returns",), build)
 
 
 def _flagged_rows(ctx, reasons, keywords) -> nw.DataFrame:
@@ -130,7 +161,7 @@ def _last_day(ctx) -> int:
         if len(returns):
             last = max(last, as_date(returns["refund_date"].max()))
         return (last - _EPOCH).days
-    return ctx.cached(("quality_last_day",), build)
+    return _shared(ctx, ("quality_last_day",), build)
 
 
 def _counted(ctx, p) -> nw.DataFrame:
@@ -156,7 +187,7 @@ def _counted(ctx, p) -> nw.DataFrame:
             ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, with a lag of 0 days.")
             counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
         return counted.sort("sub_order_id")
-    return ctx.cached(("quality_counted", reasons, keywords), build)
+    return _shared(ctx, ("quality_counted", reasons, keywords), build)
 
 
 def _paid_daily(ctx) -> nw.DataFrame:
@@ -165,7 +196,7 @@ def _paid_daily(ctx) -> nw.DataFrame:
         last = _last_day(ctx)
         return (ctx.table("orders").group_by("sku", "paid_date").agg(paid=nw.len())
                 .with_columns(month=month_of("paid_date"), age=last - day_number("paid_date")))
-    return ctx.cached(("quality_paid_daily",), build)
+    return _shared(ctx, ("quality_paid_daily",), build)
 
 
 # --------------------------------------------------------------------------- refund lags / maturity
@@ -224,7 +255,7 @@ def _refund_lags(ctx, p) -> RefundLags:
         mature = counted.filter(day_number("paid_date") <= last - horizon)
         lags = np.sort(mature["lag"].to_numpy().astype(float))
         return RefundLags(lags, horizon, last_date, last_date - dt.timedelta(days=horizon), len(counted))
-    return ctx.cached(("quality_lags", reasons, keywords), build)
+    return _shared(ctx, ("quality_lags", reasons, keywords), build)
 
 
 # --------------------------------------------------------------------------- definitions
@@ -352,6 +383,17 @@ def _context(dataset, params: Mapping[str, Any]):
     return Context(dataset, RETURN_RATE.resolve_params(dict(params)))
 
 
+def _check_by(dataset, by) -> tuple[str, ...]:
+    from kpilab.engine import grouping_columns
+
+    by = tuple(dict.fromkeys(by))
+    valid = grouping_columns(RETURN_RATE, dataset)
+    bad = [c for c in by if c not in valid]
+    if bad:
+        raise KpiError(f"return_rate cannot be grouped by {', '.join(bad)}; valid: {', '.join(valid)}")
+    return by
+
+
 @dataclass(frozen=True)
 class LagReport:
     """The refund-lag distribution (``table``), the maturity curve (``curve``) and their basis."""
@@ -395,6 +437,7 @@ class KeywordPreview:
     pulled_in: Any      # native: refund rows the keywords pull in (their sub-order has no qualifying reason)
     keywords: Any       # native: keyword, matched_rows, pulled_in_rows
     rates: Any          # native: [by], scenario (reasons_only | with_keywords), value, returned, paid
+    overall: Any        # native: scenario, value, returned, paid (the whole dataset pooled)
     notes: tuple[str, ...] = ()
 
 
@@ -406,7 +449,7 @@ def keyword_reclassification(dataset, definition: str = "same_month", by=(), **p
     has a reason in ``reasons`` (so the sub-order would not count without the keywords). The
     ``keywords`` parameter is ignored: both scenarios are computed.
     """
-    from kpilab.engine import compute
+    from kpilab.engine import pool
 
     given = {k: v for k, v in params.items() if k != "keywords"}
     ctx = _context(dataset, given)
@@ -435,16 +478,57 @@ def keyword_reclassification(dataset, definition: str = "same_month", by=(), **p
                                 "pulled_in_rows": [r[2] for r in rows]},
                                schema={"keyword": nw.String(), "matched_rows": nw.Int64(), "pulled_in_rows": nw.Int64()},
                                backend=returns.implementation)
-    frames, notes = [], list(ctx.notes)
+    chosen = RETURN_RATE.definition(definition)
+    by = _check_by(dataset, by)
+    frames, totals, notes = [], [], list(ctx.notes)
     for scenario, on in (("reasons_only", False), ("with_keywords", True)):
         if not reasons and not on:
             continue
-        result = compute(dataset, RETURN_RATE, definition, by=by, **{**given, "keywords": on})
-        notes += [n for n in result.notes if n not in notes]
-        frames.append(nw.from_native(result.table, eager_only=True)
-                      .select(*result.by, nw.lit(scenario).alias("scenario"), "value", "returned", "paid"))
-    rates = nw.concat(frames)
-    return KeywordPreview(pulled.to_native(), per_keyword.to_native(), rates.to_native(), tuple(notes))
+        sctx = _context(dataset, {**given, "keywords": on})
+        detail = chosen.stats(sctx, sctx.params, by)
+        whole = detail if "reason" not in by else chosen.stats(sctx, sctx.params, ())
+        label = nw.lit(scenario).alias("scenario")
+        frames.append(pool(sctx, detail, by, chosen).select(*by, label, "value", "returned", "paid"))
+        totals.append(pool(sctx, whole, (), chosen).select(label, "value", "returned", "paid"))
+        notes += [n for n in sctx.notes if n not in notes]
+    rates, overall = nw.concat(frames), nw.concat(totals)
+    return KeywordPreview(pulled.to_native(), per_keyword.to_native(), rates.to_native(), overall.to_native(),
+                          tuple(notes))
+
+
+def group_rates(dataset, definition: str = "attributed", group: str = "category", months=None, **params):
+    """The rate of ``definition`` per value of ``group`` (a skus column, sku or reason), pooled over
+    ``months`` (the definition's own period; None = all): Σreturned / Σpaid per group, from the
+    per-(month, sku) detail. Returns (native table, notes)."""
+    from kpilab.engine import pool
+
+    ctx = _context(dataset, params)
+    if group == "month":
+        raise KpiError("group_rates pools over months: choose another grouping column")
+    _check_by(dataset, (group,))
+    chosen = RETURN_RATE.definition(definition)
+    detail = chosen.stats(ctx, ctx.params, (group,))
+    if months is not None:
+        detail = detail.filter(nw.col("month").is_in(list(months)))
+    return pool(ctx, detail, (group,), chosen).to_native(), tuple(ctx.notes)
+
+
+def lines_from_table(frame, group: str, *, yellow: float, red: float, yellow_col: str = "yellow_pct",
+                     red_col: str = "red_pct") -> dict:
+    """Per-group (yellow, red) lines, as shares, from a table of percentages a person edited
+    (one row per group value; a blank cell takes the default ``yellow`` / ``red`` share).
+
+    >>> import pandas as pd
+    >>> lines_from_table(pd.DataFrame({"category": ["a", "b"], "yellow_pct": [1.0, None], "red_pct": [None, 3.0]}),
+    ...                  "category", yellow=0.005, red=0.02)
+    {'a': (0.01, 0.02), 'b': (0.005, 0.03)}
+    """
+    rows = nw.from_native(frame, eager_only=True)
+    out = {}
+    for key, y, r in zip(rows[group].to_list(), rows[yellow_col].to_list(), rows[red_col].to_list()):
+        blank = lambda v: v is None or (isinstance(v, float) and math.isnan(v))   # noqa: E731
+        out[key] = (yellow if blank(y) else float(y) / 100, red if blank(r) else float(r) / 100)
+    return out
 
 
 CI_METHODS = {"wilson": "wilson", "clopper-pearson": "exact", "exact": "exact"}
