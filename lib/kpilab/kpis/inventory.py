@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import OrderedDict
 from typing import Iterable, Sequence
 
 import narwhals.stable.v2 as nw
@@ -112,6 +113,38 @@ def _fill_value(ctx, frame: nw.DataFrame, units: str, table: str) -> nw.DataFram
     return out.with_columns(nw.col("value").fill_null(0.0)).drop("unit_cost")
 
 
+# --------------------------------------------------------------------------- shared across requests
+
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_SIZE = 24
+
+
+def _shared(ctx, key: tuple, build):
+    """``ctx.cached``, and also kept across requests on the same data (keyed on the dataset's
+    content fingerprint and backend), so the page's several calls (ungrouped, by month, by class,
+    the sweep) read the inventory, batches and demand once. Bounded LRU; cached frames are never
+    modified (every step builds new frames); the notes written while building are replayed."""
+    def memo():
+        tables = getattr(ctx.dataset, "tables", {})
+        backend = type(next(iter(tables.values()))).__module__ if tables else ""
+        full = (getattr(ctx.dataset, "fingerprint", None), backend, *key)
+        if full[0] and full in _MEMO:
+            _MEMO.move_to_end(full)
+            value, notes = _MEMO[full]
+        else:
+            before = len(ctx.notes)
+            value = build()
+            notes = ctx.notes[before:]
+            if full[0]:
+                _MEMO[full] = (value, list(notes))
+                while len(_MEMO) > _MEMO_SIZE:
+                    _MEMO.popitem(last=False)
+        for text in notes:
+            ctx.note(text)
+        return value
+    return ctx.cached(key, memo)
+
+
 # --------------------------------------------------------------------------- snapshots
 
 
@@ -121,12 +154,12 @@ def _inventory(ctx) -> nw.DataFrame:
         inv = _fill_value(ctx, ctx.table("inventory"), "on_hand_units", "inventory")
         return inv.select("sku", "warehouse", "value", "sellable_units",
                           day=day_number("date"), mn=_month_expr("date"))
-    return ctx.cached(("inventory",), build)
+    return _shared(ctx, ("inventory",), build)
 
 
 def _inventory_days(ctx) -> np.ndarray:
     """The snapshot days: distinct inventory dates (whole table), as sorted day numbers."""
-    return ctx.cached(("inventory_days",), lambda: np.unique(_inventory(ctx)["day"].to_numpy()).astype(np.int64))
+    return _shared(ctx, ("inventory_days",), lambda: np.unique(_inventory(ctx)["day"].to_numpy()).astype(np.int64))
 
 
 def snapshot_days(days: Iterable[int], monthly: bool) -> list[int]:
@@ -190,12 +223,12 @@ def _batch_reads(ctx, snaps: Sequence[int]) -> nw.DataFrame:
                        status.alias("status"), received_day=day_number("received_date"), expiry_day=expiry))
         return out.with_columns(age=nw.col("day") - nw.col("received_day"),
                                 expiry_left=(nw.col("expiry_day") - nw.col("day")).cast(nw.Float64))
-    return ctx.cached(("batch_reads", tuple(snaps)), build)
+    return _shared(ctx, ("batch_reads", tuple(snaps)), build)
 
 
 def _sku_stock(ctx, snaps: Sequence[int]) -> nw.DataFrame:
     """(sku, day, on_hand_value, sellable) summed over warehouses at each snapshot day."""
-    return ctx.cached(("sku_stock", tuple(snaps)), lambda: (
+    return _shared(ctx, ("sku_stock", tuple(snaps)), lambda: (
         _inventory(ctx).filter(nw.col("day").is_in(list(snaps)))
         .group_by("sku", "day").agg(on_hand_value=nw.col("value").sum(),
                                     sellable=nw.col("sellable_units").sum())))
@@ -208,7 +241,7 @@ def _demand(ctx, basis: str, window: int, snaps: Sequence[int], skus: Sequence[s
     if not ctx.has("sales"):
         raise KpiError("demand needs a sales table")
     key = ("demand", basis, window, tuple(snaps), tuple(sorted(skus)))
-    return ctx.cached(key, lambda: (
+    return _shared(ctx, key, lambda: (
         daily_demand(ctx, basis, window, [_date_of(s) for s in snaps], skus)
         .with_columns(day=day_number("date")).drop("date")))
 
@@ -222,7 +255,7 @@ def _unit_costs(ctx) -> nw.DataFrame:
 
 def _cell_month_value(ctx) -> nw.DataFrame:
     """Σ value over the snapshot days of each month, per cell (sku, warehouse, mn)."""
-    return ctx.cached(("cell_month_value", ), lambda: (
+    return _shared(ctx, ("cell_month_value",), lambda: (
         _inventory(ctx).group_by("sku", "warehouse", "mn").agg(nw.col("value").sum())))
 
 
@@ -378,7 +411,7 @@ def _slow_frame(ctx, p, monthly: bool) -> nw.DataFrame:
                         "aged_value", "aged_units",
                         *(f"flag_{k}" for k in SLOW_DEFINITIONS), *(f"slow_{k}" for k in SLOW_DEFINITIONS))
                 .sort("month", "sku"))
-    return ctx.cached(key, build)
+    return _shared(ctx, key, build)
 
 
 def _slow_stats(kind: str):
@@ -402,7 +435,7 @@ def _slow_finish(sums):
 def _health_stats(kind: str):
     """Detail per batch read at each snapshot (batches dates): problem_value and total_value."""
     def stats(ctx, p, by):
-        bdays = ctx.cached(("batch_days",), lambda: np.unique(
+        bdays = _shared(ctx, ("batch_days",), lambda: np.unique(
             ctx.table("batches").select(b=day_number("date"))["b"].to_numpy()).astype(np.int64))
         snaps = snapshot_days(bdays, "month" in by)
         if not snaps:
@@ -465,7 +498,7 @@ def _growth_stats(kind: str):
             inv = _month_end_cells(ctx, snapshot_days(_inventory_days(ctx), monthly=True)).drop("day")
         sales = ctx.table("sales")
         last_sale = sales["date"].max()
-        gmv = ctx.cached(("cell_month_gmv",), lambda: (
+        gmv = _shared(ctx, ("cell_month_gmv",), lambda: (
             sales.with_columns(mn=_month_expr("date"))
             .group_by("sku", "warehouse", "mn").agg(gmv=nw.col("gmv").sum())))
         if judged and last_sale is not None:
@@ -538,19 +571,23 @@ def _context(dataset, kpi_id: str, params: dict):
 
 
 def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_moves: str = "dos",
-                      classes: Sequence[str] = (), **params):
+                      classes: Sequence[str] = (), definitions: Sequence[str] = SLOW_DEFINITIONS, **params):
     """Share of slow value under every slow_moving definition as the threshold moves.
 
     For each threshold x (days; default 30, 35, … 365): dos_excess and dos_whole use
     dos_days = x, stock_age uses age_days = x, dos_and_age moves the DOS threshold (``and_moves``
     = "dos", age stays at ``age_days``), the age threshold ("age") or both ("both"). Measured at
-    the last inventory date, optionally on SKUs of ``classes`` only. Each point equals
+    the last inventory date, optionally on SKUs of ``classes`` only, for ``definitions`` (default
+    all four; the stock-age ones need a batches table). Each point equals
     ``compute(dataset, "slow_moving", definition, dos_days=…, age_days=…)`` at that threshold.
 
     Returns a native frame: threshold, definition, slow_value, total_value, value (share).
     """
     if and_moves not in ("dos", "age", "both"):
         raise KpiError(f"and_moves must be dos, age or both, not {and_moves!r}")
+    unknown = [d for d in definitions if d not in SLOW_DEFINITIONS]
+    if unknown:
+        raise KpiError(f"slow_moving: unknown definition {', '.join(unknown)}; valid: {', '.join(SLOW_DEFINITIONS)}")
     xs = np.array(sorted(set(int(x) for x in (thresholds if thresholds is not None else range(30, 366, 5)))),
                   dtype=np.float64)
     if len(xs) and xs.min() < 0:
@@ -593,7 +630,7 @@ def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_move
             "stock_age": float(b_value[aged_mask].sum()),
             "dos_and_age": float(b_value[and_age & and_dos[b_idx]].sum()) if len(b_idx) else 0.0,
         }
-        for k in SLOW_DEFINITIONS:
+        for k in definitions:
             rows["threshold"].append(int(x))
             rows["definition"].append(k)
             rows["slow_value"].append(values[k])
@@ -656,6 +693,67 @@ def slow_disagreements(detail, month: str | None = None):
             *(f"slow_{k}" for k in SLOW_DEFINITIONS)]
     return (frame.filter((n > 0) & (n < len(SLOW_DEFINITIONS))).select(*cols)
             .sort(["total_value", "sku"], descending=[True, False]).to_native())
+
+
+def slow_value_long(comparison):
+    """A slow_moving Comparison as long rows for charts and downloads: the grouping columns,
+    definition, slow_value, total_value and value (share), one row per group × definition."""
+    frames = []
+    for def_id, result in comparison.results.items():
+        frame = nw.from_native(result.table, eager_only=True)
+        frames.append(frame.select(*result.by, definition=nw.lit(def_id), slow_value=nw.col("slow_value"),
+                                   total_value=nw.col("total_value"), value=nw.col("value")))
+    return nw.concat(frames).to_native()
+
+
+def slow_focus(long, classes: Sequence[str] = ("C", "D", "E")):
+    """Pooled slow value of some ABC classes per definition, from ``slow_value_long`` grouped by
+    abc_class: Σ slow_value, Σ total_value and their ratio (the article's C/D/E slow value)."""
+    frame = nw.from_native(long, eager_only=True).filter(nw.col("abc_class").is_in(list(classes)))
+    out = (frame.group_by("definition").agg(nw.col("slow_value").sum(), nw.col("total_value").sum())
+           .with_columns(value=ratio("slow_value", "total_value")))
+    order = {d: i for i, d in enumerate(SLOW_DEFINITIONS)}
+    rows = sorted(out.rows(named=True), key=lambda r: order.get(r["definition"], 99))
+    found = {r["definition"] for r in rows}
+    for d in nw.from_native(long, eager_only=True)["definition"].unique().to_list():
+        if d not in found:       # no SKU of these classes: nothing slow, nothing held
+            rows.append({"definition": d, "slow_value": 0.0, "total_value": 0.0, "value": NAN})
+    rows.sort(key=lambda r: order.get(r["definition"], 99))
+    return nw.from_dict({k: [r[k] for r in rows] for k in ("definition", "slow_value", "total_value", "value")},
+                        backend=frame.implementation).to_native()
+
+
+def sweep_levels(sweep, levels: Sequence[int]):
+    """The sweep read at the user's levels (L1/L2/L3): one row per definition, one share column
+    per level, named by its number of days."""
+    frame = nw.from_native(sweep, eager_only=True)
+    data: dict[str, list] = {"definition": [d for d in SLOW_DEFINITIONS if d in set(frame["definition"].to_list())]}
+    for level in levels:
+        at = frame.filter(nw.col("threshold") == int(level))
+        shares = dict(zip(at["definition"].to_list(), at["value"].to_list()))
+        data[f"{int(level)} d"] = [shares.get(d, NAN) for d in data["definition"]]
+    return nw.from_dict(data, backend=frame.implementation).to_native()
+
+
+def growth_with_verdict(table):
+    """An inventory_growth table with a ``verdict`` column (see ``growth_verdict``)."""
+    frame = nw.from_native(table, eager_only=True)
+    verdicts = [growth_verdict(i, g) for i, g in zip(frame["inv_growth"].to_list(), frame["gmv_growth"].to_list())]
+    return frame.with_columns(verdict=nw.new_series("verdict", verdicts, nw.String, backend=frame.implementation)
+                              ).to_native()
+
+
+def promotion_months(dataset) -> list[str]:
+    """Months ('YYYY-MM') with at least one promotion day in sales (``promo`` true): the 618 and
+    Double 11 build-ups that make daily-average and month-end inventory differ."""
+    if "sales" not in dataset.tables:
+        return []
+    sales = nw.from_native(dataset.tables["sales"], eager_only=True)
+    if "promo" not in sales.columns:
+        return []
+    days = sales.filter(nw.col("promo").fill_null(False)).select(nw.col("date").dt.year().alias("y"),
+                                                                  nw.col("date").dt.month().alias("m")).unique()
+    return sorted(f"{y:04d}-{m:02d}" for y, m in zip(days["y"].to_list(), days["m"].to_list()))
 
 
 # --------------------------------------------------------------------------- declarations
