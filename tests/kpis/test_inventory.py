@@ -13,8 +13,9 @@ import pytest
 
 from kpilab import KpiError, compare, compute
 from kpilab.kpis import get_kpi
-from kpilab.kpis.inventory import (dos_age_crosstab, dos_age_skus, growth_verdict, slow_disagreements,
-                                   slow_moving_sweep)
+from kpilab.kpis.inventory import (dos_age_crosstab, dos_age_skus, growth_verdict, growth_with_verdict,
+                                   promotion_months, slow_disagreements, slow_focus, slow_moving_sweep,
+                                   slow_value_long, sweep_levels)
 from tests.conftest import dataset, table, value
 
 T = pd.Timestamp("2024-03-31")
@@ -348,6 +349,70 @@ def test_sweep_hand_values_and_classes(backend):
         slow_moving_sweep(ds, and_moves="sideways")
     with pytest.raises(KpiError):
         slow_moving_sweep(ds, classes=["Z"])
+
+
+def test_slow_value_long_and_focus(backend):
+    ds = slow_data(backend)
+    cmp = compare(ds, "slow_moving", by=["abc_class"], **SLOW_PARAMS)
+    long = native(slow_value_long(cmp))
+    assert len(long) == 4 * 2 and set(long["abc_class"]) == {"A", "C"}
+    row = long[(long["abc_class"] == "C") & (long["definition"] == "dos_whole")].iloc[0]
+    assert row["slow_value"] == pytest.approx(20) and row["total_value"] == pytest.approx(40)   # C of C, D, E
+    focus = native(slow_focus(slow_value_long(cmp))).set_index("definition")
+    # class C holds C, D, E: total 40; dos_excess 20 (C), stock_age 0
+    assert focus["total_value"].tolist() == pytest.approx([40] * 4)
+    assert focus.loc["dos_excess", "value"] == pytest.approx(0.5) and focus.loc["stock_age", "value"] == 0
+    empty = native(slow_focus(slow_value_long(cmp), ["E"]))
+    assert empty["slow_value"].tolist() == [0.0] * 4 and empty["value"].isna().all()
+
+
+def test_sweep_levels_and_definitions(backend):
+    ds = slow_data(backend)
+    sweep = slow_moving_sweep(ds, thresholds=[10, 20], definitions=["dos_whole", "stock_age"], window=10)
+    assert set(native(sweep)["definition"]) == {"dos_whole", "stock_age"}
+    at = native(sweep_levels(sweep, [10, 20, 99])).set_index("definition")
+    # threshold 10: whole 140 / 160; 20: A 100 + C 20 → 120 / 160; 99 not swept → empty
+    assert at.loc["dos_whole", "10 d"] == pytest.approx(140 / 160)
+    assert at.loc["dos_whole", "20 d"] == pytest.approx(120 / 160)
+    assert math.isnan(at.loc["stock_age", "99 d"])
+    with pytest.raises(KpiError):
+        slow_moving_sweep(ds, definitions=["nope"])
+
+
+def test_growth_with_verdict_and_promotions(backend):
+    ds = growth_data(backend)
+    t = native(growth_with_verdict(compute(ds, "inventory_growth", "daily_average", by=["month"]).table))
+    assert t["verdict"].tolist() == ["slower"]        # 2/3: slower than GMV, not golden
+    sales = sales_rows([(pd.Timestamp("2024-06-18"), "a", "w1", 1, 1), (pd.Timestamp("2024-11-11"), "a", "w1", 1, 1),
+                        (pd.Timestamp("2024-07-01"), "a", "w1", 1, 1)])
+    sales["promo"] = [True, True, False]
+    assert promotion_months(dataset(backend, sales=sales)) == ["2024-06", "2024-11"]
+    assert promotion_months(dataset(backend, inventory=inv_rows([(T, "a", "w1", 1, 1, 1.0)]))) == []
+
+
+def test_chart_builders_render(backend):
+    import altair as alt
+
+    from kpilab import charts
+    from kpilab.charts import inventory as ic
+    ds = slow_data(backend)
+    cmp = compare(ds, "slow_moving", **SLOW_PARAMS)
+    labels = {d: d for d in ("dos_excess", "dos_whole", "stock_age", "dos_and_age")}
+    built = [
+        ic.slow_by_definition(slow_value_long(cmp), labels),
+        ic.dos_age_matrix(dos_age_crosstab(cmp.results["dos_whole"].detail)),
+        ic.threshold_sweep(slow_moving_sweep(ds, thresholds=[10, 20], window=10), labels, [(10, "L1")]),
+        ic.slow_by_class(slow_value_long(compare(ds, "slow_moving", by=["abc_class"], **SLOW_PARAMS)), labels),
+        ic.growth_vs_gmv(growth_with_verdict(compute(growth_data(backend), "inventory_growth", "month_end",
+                                                     by=["month"]).table)),
+        ic.value_with_promotions(charts.wide_to_long(compare(value_data(backend), "inventory_value", by=["month"]).wide(),
+                                                     ["month"]), ["2024-01"]),
+        ic.ratio_trend(charts.wide_to_long(compare(health_data(backend), "stock_health", by=["month"]).wide(),
+                                           ["month"]), unit="share", references=[(0.1, "ten")]),
+    ]
+    for chart in built:
+        assert isinstance(chart, alt.TopLevelMixin)
+        assert chart.to_dict()["$schema"]
 
 
 # =========================================================================== stock_health
