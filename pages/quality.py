@@ -32,6 +32,11 @@ def _params_key(params: dict) -> tuple:
     return tuple(sorted(params.items()))
 
 
+def _pct(value) -> str:
+    """A return rate with two decimals (rates are small: 0.54%, not 0.5%)."""
+    return "—" if value is None or value != value else f"{value:.2%}"
+
+
 def _column(frame, name: str) -> list:
     return nw.from_native(frame, eager_only=True)[name].to_list()
 
@@ -41,14 +46,13 @@ if components.kpi_available(KPI, ds):
     presets = {"quality": t("Quality refund rate (品退率)", "品质退款率 (品退率)"),
                "authenticity": t("Authenticity-doubt rate (正品质疑率)", "正品质疑率"),
                "custom": t("Other reason codes", "其他退款原因")}
-    left, middle, right = st.columns([2, 1, 4])
-    with left:
-        measure = st.segmented_control(t("What to measure", "衡量什么"), list(presets), default="quality",
-                                       format_func=presets.get, key="quality_measure", required=True)
-        if measure == "custom":
-            reasons = widgets.param_input(KPI.param("reasons"), "quality_reasons")
-        else:
-            reasons = (measure or "quality",)
+    measure = st.segmented_control(t("What to measure", "衡量什么"), list(presets), default="quality",
+                                   format_func=presets.get, key="quality_measure", required=True)
+    if measure == "custom":
+        reasons = widgets.param_input(KPI.param("reasons"), "quality_reasons")
+    else:
+        reasons = (measure or "quality",)
+    middle, right = st.columns([3, 5])
     with middle:
         keywords = widgets.param_input(KPI.param("keywords"), "quality_keywords")
     with right:   # each preset keeps its own list; authenticity starts from words of doubt, not of defects
@@ -62,11 +66,29 @@ if components.kpi_available(KPI, ds):
         overall = state.compare("return_rate", **params)
         monthly = state.compare("return_rate", by=("month",), **params)
 
+        summary = q.monthly_summary(monthly.results["same_month"].table, monthly.results["attributed"].table)
+        rows = nw.from_native(summary, eager_only=True).rows(named=True)
+        if rows:
+            latest = rows[-1]
+            mature = [r for r in rows if r["mature"]]
+            cols = st.columns(3)
+            cols[0].metric(t(f"Same month, {latest['month']}", f"当月法, {latest['month']}"), _pct(latest["same_month"]),
+                           help=f"{latest['same_month_returned']:,} / {latest['same_month_paid']:,}")
+            cols[1].metric(t(f"Attributed, {latest['month']}", f"回溯法, {latest['month']}"), _pct(latest["attributed"]),
+                           delta=t(f"{format_value(latest['maturity'], 'share')} mature",
+                                   f"成熟度 {format_value(latest['maturity'], 'share')}"), delta_color="off")
+            if mature:
+                cols[2].metric(t(f"Attributed, {mature[-1]['month']} (mature)", f"回溯法, {mature[-1]['month']} (已成熟)"),
+                               _pct(mature[-1]["attributed"]),
+                               help=f"{mature[-1]['attributed_returned']:,} / {mature[-1]['attributed_paid']:,}")
+
         st.subheader(t("Both definitions over the whole period", "两种定义 (整个期间)"))
         components.definition_cards(overall, references=False)
         st.caption(" · ".join(
-            f"{SHORT[def_id]}: {format_value(result.value, 'share')} = {_column(result.table, 'returned')[0]:,} / "
-            f"{_column(result.table, 'paid')[0]:,}" for def_id, result in overall.results.items()))
+            f"{SHORT[def_id]}: {_pct(result.value)} = {_column(result.table, 'returned')[0]:,} / "
+            f"{_column(result.table, 'paid')[0]:,}" for def_id, result in overall.results.items()) + "  —  " +
+            t("pooled over every month both count the same refunds over the same orders; they part ways month by "
+              "month, below.", "全部月份合计时两者统计的是同一批退款和订单, 区别体现在逐月数据上 (见下)。"))
         components.notes(overall)
 
         # ------------------------------------------------------------------ monthly + maturity
@@ -75,15 +97,15 @@ if components.kpi_available(KPI, ds):
         chart_col, curve_col = st.columns([3, 2])
         with chart_col:
             st.altair_chart(quality_charts.rate_by_month(
-                monthly.results["same_month"].table, monthly.results["attributed"].table, labels=DEF_LABELS,
+                monthly.results["same_month"].table, monthly.results["attributed"].table, labels=SHORT,
                 maturity_title=t("maturity", "成熟度"), immature_title=t("not yet mature", "尚未成熟"),
                 y_title=t("return rate", "退款率"),
-                title=t("Same month vs attributed; grey band = attributed month not yet mature",
-                        "当月法 vs 回溯法; 灰色 = 回溯月份尚未成熟")), theme=None, width="stretch")
+                title=t("Grey band: attributed month not yet mature", "灰色: 回溯月份尚未成熟")),
+                theme=None, width="stretch")
         with curve_col:
             st.altair_chart(quality_charts.maturity_curve(
                 lags.curve, horizon_days=lags.horizon_days, x_title=t("days since purchase", "购买后天数"),
-                y_title=t("share of eventual returns visible", "最终退款中已可见的比例"),
+                y_title=t("returns visible", "已可见退款占比"),
                 horizon_label=t("horizon (days)", "观察期 (天)"),
                 title=t("Maturity curve", "成熟度曲线")), theme=None, width="stretch")
         st.caption(t(f"Maturity of a paid month = the expected share of its eventual returns already visible on "
@@ -95,12 +117,11 @@ if components.kpi_available(KPI, ds):
                      "标为尚未成熟: 其回溯退款率还会上升。"))
         dl1, dl2 = st.columns(2)
         with dl1:
-            components.download(monthly.results["attributed"].table, t("Attributed by month, with maturity (CSV)",
-                                                                      "回溯法月度 (含成熟度, CSV)"),
-                                "return_rate_attributed_monthly.csv", "quality_dl_attributed")
+            components.download(summary, t("Both definitions by month, with maturity (CSV)", "两种定义月度 (含成熟度, CSV)"),
+                                "return_rate_monthly.csv", "quality_dl_monthly")
         with dl2:
-            components.download(monthly.results["same_month"].table, t("Same month by month (CSV)", "当月法月度 (CSV)"),
-                                "return_rate_same_month_monthly.csv", "quality_dl_same_month")
+            components.download(lags.curve, t("Maturity curve (CSV)", "成熟度曲线 (CSV)"),
+                                "return_rate_maturity_curve.csv", "quality_dl_curve")
 
         # ------------------------------------------------------------------ refund lags
         st.subheader(t("How long after purchase do refunds come?", "退款在购买后多久发生?"))
@@ -131,23 +152,27 @@ if components.kpi_available(KPI, ds):
         rates = nw.from_native(sweep.overall, eager_only=True).rows(named=True)
         cols = st.columns(3)
         for col, row in zip(cols, rates):
-            col.metric(scen[row["scenario"]], format_value(row["value"], "share"),
+            col.metric(scen[row["scenario"]], _pct(row["value"]),
                        help=f"{row['returned']:,} / {row['paid']:,}")
         pulled = sweep.pulled_in
         cols[2].metric(t("Refunds pulled in", "新纳入的退款"), f"{len(pulled):,}")
-        chart_col, kw_col = st.columns([3, 2])
+        chart_col, kw_col = st.columns([1, 1])
         with chart_col:
             st.altair_chart(quality_charts.keyword_effect(
                 sweep.rates, labels=scen, y_title=t("return rate", "退款率"),
-                title=t(f"{DEF_LABELS[sweep_def]}: before and after the keyword sweep",
-                        f"{DEF_LABELS[sweep_def]}: 关键词分析前后")), theme=None, width="stretch")
+                title=t(f"{SHORT[sweep_def]}: before and after the keyword sweep",
+                        f"{SHORT[sweep_def]}: 关键词分析前后")), theme=None, width="stretch")
         with kw_col:
             components.table(sweep.keywords, key="quality_keyword_table")
             st.caption(t("matched_rows: refund rows whose comment contains the keyword; pulled_in_rows: of those, "
                          "refunds whose sub-order no reason code counted.",
                          "matched_rows: 留言含该关键词的退款行数; pulled_in_rows: 其中退款原因没有计入的子订单。"))
         st.markdown(t("**Comments the keywords pull in** (newest first)", "**关键词新纳入的留言** (最新在前)"))
-        components.table(pulled, key="quality_pulled_table", height=300)
+        st.dataframe(nw.from_native(pulled, eager_only=True).to_pandas(), hide_index=True, height=300,
+                     key="quality_pulled_table", column_config={
+                         "paid_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                         "refund_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                         "comment": st.column_config.TextColumn(width="large")})
         dl1, dl2 = st.columns(2)
         with dl1:
             components.download(pulled, t("Pulled-in refunds (CSV)", "新纳入的退款 (CSV)"),
@@ -210,7 +235,12 @@ if components.kpi_available(KPI, ds):
             theme=None, width="stretch")
         for note in group_notes:
             st.caption(f"ℹ️ {note}")
-        components.table(flags, key="quality_flags_table")
+        shown = nw.from_native(flags, eager_only=True).to_pandas()
+        shown["flag"] = shown["flag"].map(flag_labels)
+        pct = st.column_config.NumberColumn(format="percent")
+        st.dataframe(shown, hide_index=True, key="quality_flags_table",
+                     column_config={c: pct for c in ("value", "ci_low", "ci_high", "yellow_line", "red_line",
+                                                     "maturity")})
         components.download(flags, t("Flags per group (CSV)", "分组亮灯结果 (CSV)"), "return_rate_flags.csv",
                             "quality_dl_flags")
 

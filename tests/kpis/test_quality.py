@@ -476,6 +476,18 @@ def test_group_rates_pool_chosen_months(backend):
         q.group_rates(ds, "attributed", "supplier")
 
 
+def test_monthly_summary_side_by_side(backend):
+    ds = ds_of(backend, HAND_ORDERS, HAND_RETURNS)
+    cmp = compare(ds, "return_rate", by=["month"])
+    got = nw.from_native(q.monthly_summary(cmp.results["same_month"].table, cmp.results["attributed"].table),
+                         eager_only=True).to_pandas()
+    assert list(got["month"]) == ["2024-01", "2024-02", "2024-03"]
+    # February exists only for same month (a refund, no order): no attributed row, not mature
+    assert math.isnan(got["attributed"][1]) and not got["mature"][1] and got["same_month_returned"][1] == 1
+    assert list(got["mature"]) == [True, False, False]       # March is 1/6 mature
+    assert got["attributed"][0] == pytest.approx(2 / 3) and got["same_month"][0] == pytest.approx(1 / 3)
+
+
 def test_lines_from_table():
     edited = pd.DataFrame({"category": ["toys", "beauty", "food"], "yellow_pct": [1.5, None, math.nan],
                            "red_pct": [None, 4.0, math.nan]})

@@ -74,7 +74,7 @@ def lag_distribution(lags, *, x_title: str = "days from purchase to refund", y_t
     else:
         df = pd.DataFrame({"bin": [], "bin_end": [], "refunds": [], "cumulative": []})
     bars = alt.Chart(df).mark_bar(color=PALETTE[0], opacity=0.8).encode(
-        x=alt.X("bin:Q", title=x_title), x2="bin_end:Q", y=alt.Y("refunds:Q", title=y_title),
+        x=alt.X("bin:Q", title=x_title), x2="bin_end:Q", y=alt.Y("refunds:Q", title=y_title), y2=alt.datum(0),
         tooltip=[alt.Tooltip("bin:Q", title=x_title), alt.Tooltip("refunds:Q", title=y_title)])
     cum = alt.Chart(df).mark_line(color=PALETTE[1], interpolate="step-after").encode(
         x="bin_end:Q", y=alt.Y("cumulative:Q", title=cumulative_title, axis=alt.Axis(format=".0%"),
@@ -114,7 +114,8 @@ def group_flags(flags, group: str, *, flag_labels: dict[str, str], x_title: str 
     df["flag_label"] = df["flag"].map(lambda f: flag_labels.get(f, f))
     order = list(df.sort_values("value", ascending=False, na_position="last")[group])
     domain = [flag_labels.get(f, f) for f in FLAG_COLORS]
-    color = alt.Color("flag_label:N", scale=alt.Scale(domain=domain, range=list(FLAG_COLORS.values())), title=None)
+    color = alt.Color("flag_label:N", scale=alt.Scale(domain=domain, range=list(FLAG_COLORS.values())), title=None,
+                      legend=alt.Legend(columns=2, labelLimit=320))
     y = alt.Y(f"{group}:N", sort=order, title=None)
     pct = alt.Axis(format=".1%")
     tooltip = [alt.Tooltip(f"{group}:N"), alt.Tooltip("value:Q", format=".2%"),
@@ -128,4 +129,4 @@ def group_flags(flags, group: str, *, flag_labels: dict[str, str], x_title: str 
     dot = base.mark_circle(size=90, opacity=1).encode(x="value:Q", color=color, tooltip=tooltip)
     ytick = base.mark_tick(color=YELLOW, thickness=2, size=18).encode(x="yellow_line:Q", tooltip=tooltip)
     rtick = base.mark_tick(color=RED, thickness=2, size=18).encode(x="red_line:Q", tooltip=tooltip)
-    return finish(interval + ytick + rtick + dot, title, height=max(160, 28 * len(df)))
+    return finish(interval + ytick + rtick + dot, title, height=max(220, 42 * len(df)))

@@ -531,6 +531,31 @@ def lines_from_table(frame, group: str, *, yellow: float, red: float, yellow_col
     return out
 
 
+def monthly_summary(same_month, attributed, immature_below: float = IMMATURE_BELOW):
+    """One row per month with both definitions side by side: month, same_month, attributed,
+    returned and paid of each, maturity, and ``mature`` (maturity ≥ ``immature_below``; False
+    for a month with no attributed row). Takes the by-month tables of the two definitions.
+
+    >>> import pandas as pd
+    >>> sm = pd.DataFrame({"month": ["2024-06", "2024-07"], "value": [0.0, 0.01], "returned": [0, 10],
+    ...                    "paid": [10_000, 1_000]})
+    >>> at = pd.DataFrame({"month": ["2024-06", "2024-07"], "value": [0.001, 0.0], "returned": [10, 0],
+    ...                    "paid": [10_000, 1_000], "maturity": [1.0, 0.4]})
+    >>> monthly_summary(sm, at)[["month", "same_month", "attributed", "mature"]].values.tolist()
+    [['2024-06', 0.0, 0.001, True], ['2024-07', 0.01, 0.0, False]]
+    """
+    sm = nw.from_native(same_month, eager_only=True).select(
+        "month", nw.col("value").alias("same_month"), nw.col("returned").alias("same_month_returned"),
+        nw.col("paid").alias("same_month_paid"))
+    at = nw.from_native(attributed, eager_only=True).select(
+        "month", nw.col("value").alias("attributed"), nw.col("returned").alias("attributed_returned"),
+        nw.col("paid").alias("attributed_paid"), "maturity")
+    months = nw.concat([sm.select("month"), at.select("month")]).unique()
+    out = (months.join(sm, on="month", how="left").join(at, on="month", how="left")
+           .with_columns(mature=(nw.col("maturity") >= immature_below).fill_null(False)).sort("month"))
+    return out.to_native()
+
+
 CI_METHODS = {"wilson": "wilson", "clopper-pearson": "exact", "exact": "exact"}
 FLAGS = {
     "red": L10n("red: interval above the red line", "红线: 置信区间整体高于红线"),
