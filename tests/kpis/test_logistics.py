@@ -217,7 +217,11 @@ def test_cost_trend(backend):
     assert feb.loc["cost_to_gmv", "index"] == pytest.approx(100.0)
     assert feb.loc["cost_per_order", "index"] == pytest.approx(300.0)
     assert feb.loc["orders", "value"] == 1.0
-    assert set(trend.measure) == {"cost_to_gmv", "cost_per_order", "amount", "gmv", "orders"}
+    assert feb.loc["gmv_per_order", "index"] == pytest.approx(300.0)    # 1500/3 → 1500/1
+    assert set(trend.measure) == {"cost_to_gmv", "cost_per_order", "amount", "gmv", "orders", "gmv_per_order"}
+    # cost per order = cost to GMV × GMV per order, month by month
+    wide = trend.pivot(index="month", columns="measure", values="value")
+    assert (wide.cost_per_order).tolist() == pytest.approx((wide.cost_to_gmv * wide.gmv_per_order).tolist())
 
 
 # ----------------------------------------------------------------------------- local fulfilment

@@ -139,28 +139,40 @@ def _orders_total() -> nw.Expr:
 
 
 def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
-    """Cost to GMV and cost per order per month, with their drivers, indexed to the first month.
+    """Cost to GMV and cost per order per month, with their drivers, indexed to a common month.
 
-    A tidy table: month, [by …], measure (cost_to_gmv, cost_per_order, amount, gmv, orders), value,
-    index (value / the first month's value of the same group × 100). When order volume falls,
-    cost per order rises faster than cost to GMV whenever the average order value holds up: the
-    two lines move apart exactly as orders and GMV do.
+    A tidy table over the months both definitions judge: month, [by …], measure (cost_to_gmv,
+    cost_per_order, amount, gmv, orders, gmv_per_order), value, index (value / the value in the group's base
+    month × 100; the base month is the first month where every measure is above 0). Cost per
+    order = cost to GMV × GMV per order, so when orders fall while GMV holds, cost per order
+    rises and cost to GMV does not: the two index lines part exactly as orders and GMV do.
     """
     from kpilab.engine import compare
 
     by = tuple(c for c in by if c != "month")
     cmp = compare(dataset, "logistics_cost", by=("month", *by), **params)
+    keys = ["month", *by]
     gmv = nw.from_native(cmp.results["cost_to_gmv"].table, eager_only=True)
     per_order = nw.from_native(cmp.results["cost_per_order"].table, eager_only=True)
-    keys = ["month", *by]
+    common = gmv.select(keys).join(per_order.select(keys), on=keys, how="inner")
+    aov = (gmv.select(*keys, "gmv").join(per_order.select(*keys, "orders"), on=keys, how="inner")
+           .with_columns(gmv_per_order=ratio("gmv", "orders")))
     parts = [(gmv, {"cost_to_gmv": "value", "amount": "amount", "gmv": "gmv"}),
-             (per_order, {"cost_per_order": "value", "orders": "orders"})]
-    long = nw.concat([table.select(*keys, nw.lit(m).alias("measure"), nw.col(c).cast(nw.Float64).alias("value"))
+             (per_order, {"cost_per_order": "value", "orders": "orders"}),
+             (aov, {"gmv_per_order": "gmv_per_order"})]
+    long = nw.concat([table.join(common, on=keys, how="inner")
+                      .select(*keys, nw.lit(m).alias("measure"), nw.col(c).cast(nw.Float64).alias("value"))
                       for table, columns in parts for m, c in columns.items()])
+    usable = (~nw.col("value").is_nan()) & (nw.col("value") != 0)
+    complete = (long.with_columns(_ok=usable.cast(nw.Int64)).group_by(keys).agg(nw.col("_ok").sum())
+                .filter(nw.col("_ok") == sum(len(columns) for _, columns in parts)))
+    base = complete.select(*keys).sort("month")
+    base = (base.group_by(list(by)).agg(nw.col("month").min().alias("_base_month")) if by
+            else base.head(1).rename({"month": "_base_month"}))
+    base_values = (long.join(base, on=list(by), how="left") if by else long.join(base, how="cross")).filter(
+        nw.col("month") == nw.col("_base_month")).select(*by, "measure", nw.col("value").alias("_base"))
     groups = ["measure", *by]
-    first = (long.sort("month").filter(~nw.col("value").is_nan(), nw.col("value") != 0)
-             .group_by(groups).agg(nw.col("value").first().alias("_base")))
-    out = long.join(first, on=groups, how="left").with_columns(
+    out = long.join(base_values, on=groups, how="left").with_columns(
         index=ratio(nw.col("value") * 100.0, nw.col("_base").fill_null(0.0))).drop("_base")
     return out.sort("measure", *by, "month").to_native()
 

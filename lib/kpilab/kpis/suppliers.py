@@ -44,7 +44,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import narwhals.stable.v2 as nw
 
 from kpilab.kpis._common import as_date, day_number, month_of, ratio
-from kpilab.registry import Definition, Kpi, L10n, Param, Reference
+from kpilab.registry import Definition, Kpi, L10n, Param
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -183,6 +183,33 @@ def _otif_order_stats(ctx, p, by):
             .sort(keys))
 
 
+def receipt_timing(dataset, *, clip: int = 30, **params) -> Any:
+    """Where the receipts of the judged PO lines land against their promised dates.
+
+    A tidy table: offset_days (received_date − promised_date, clipped to ±``clip`` so the tails
+    pile up at the ends), position (early / in_window / late under the window of ``params``),
+    units (Σ receipt units), receipts (rows). Receipts after as_of are not seen, as in OTIF.
+    """
+    shared = _Shared(dataset, "otif")
+    ctx = shared.context(params)
+    p = ctx.params
+    judged = otif_lines(ctx, p).select("po_line_id")
+    _, receipts = _otif_base(ctx)
+    as_of = otif_as_of(ctx, p)
+    if as_of is not None:
+        receipts = receipts.filter(nw.col("_day") <= (as_of - _EPOCH).days)
+    early, late = p["early_days"], p["late_days"]
+    offset = nw.col("_offset")
+    position = (nw.when(offset < -early).then(nw.lit("early"))
+                .when(offset > late).then(nw.lit("late")).otherwise(nw.lit("in_window")))
+    return (receipts.join(judged, on="po_line_id", how="inner")
+            .with_columns(position=position,
+                          offset_days=nw.min_horizontal(nw.max_horizontal(offset, nw.lit(-clip)), nw.lit(clip)))
+            .group_by("offset_days", "position")
+            .agg(nw.col("units").sum(), nw.len().alias("receipts"))
+            .sort("offset_days", "position").to_native())
+
+
 def fill_curve(detail, thresholds: Sequence[float]) -> Any:
     """Share of rows whose ``fill`` (or ``rate``) is ≥ each threshold: the by_line (or by_lot)
     value as a function of the pass mark, from one detail. Columns threshold, value, passed, rows.
@@ -277,6 +304,26 @@ def _preferred_stats(kind: str):
 # --------------------------------------------------------------------------- page helpers
 
 
+def preferred_breakdown(dataset, **params) -> Any:
+    """One row per supplier: tier, rating, purchase value, its share of all purchase value, and
+    whether it counts as preferred under by_tier and under by_rating — the suppliers on which the
+    two definitions disagree are the ones to talk about."""
+    shared = _Shared(dataset, "preferred_supplier_share")
+    ctx = shared.context(params)
+    p = ctx.params
+    tier = _preferred_stats("by_tier")(ctx, p, ()).select("po_line_id", by_tier="preferred")
+    rating = _preferred_stats("by_rating")(ctx, p, ()).select("po_line_id", by_rating="preferred")
+    rows = purchase_lines(ctx, p).join(tier, on="po_line_id").join(rating, on="po_line_id")
+    total = rows["purchase_value"].sum()
+    return (rows.group_by("supplier", "tier", "rating")     # tier and rating are the supplier's own
+            .agg(nw.col("purchase_value").sum(), nw.col("by_tier").max(), nw.col("by_rating").max())
+            .with_columns(nw.col("by_tier", "by_rating").cast(nw.Boolean),
+                          share=nw.col("purchase_value") / total if total else nw.lit(float("nan")))
+            .select("supplier", "tier", "rating", "purchase_value", "share", "by_tier", "by_rating")
+            .sort("purchase_value", descending=True).to_native())
+
+
+
 class _Shared:
     """Requests on one dataset that share their parameter-free preparation (the PO lines with
     their receipts, the sub-orders with their regions…): every ``ctx.cached`` key of this
@@ -365,10 +412,12 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
                      min_count: float = 1, **params) -> Any:
     """Suppliers ranked under several definitions / windows, as a tidy table.
 
-    Columns: scenario, definition, supplier, value, count (the definition's denominator: value,
-    lines or orders), rank (1 = best; ties share the best rank). Suppliers whose denominator is
-    below ``min_count`` (or whose value is empty) are left out of that scenario's ranking. Each
-    distinct parameter set is one comparison; all of them share the window-free preparation.
+    Columns: scenario, definition, supplier, value, count, rank (1 = best; ties share the best
+    rank). ``count`` is what a supplier's value rests on: for OTIF its judged PO lines under the
+    scenario's parameters (the same for the three definitions), otherwise the definition's
+    denominator. Suppliers whose count is below ``min_count`` (or whose value is empty) are left
+    out of that scenario's ranking. Each distinct parameter set is one comparison; all of them
+    share the window-free preparation.
     """
     scenarios = tuple(scenarios or ranking_scenarios())
     shared = _Shared(dataset, kpi)
@@ -378,14 +427,20 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
     for s in scenarios:
         groups.setdefault(tuple(sorted({**params, **s.params}.items(), key=lambda kv: kv[0])), []).append(s)
     for items, chosen in groups.items():
-        cmp = shared.compare([("supplier",)], sorted({s.definition for s in chosen}), **dict(items))[("supplier",)]
+        wanted = {s.definition for s in chosen} | ({"by_line"} if k.id == "otif" else set())
+        cmp = shared.compare([("supplier",)], sorted(wanted), **dict(items))[("supplier",)]
+        lines = (nw.from_native(cmp.results["by_line"].table, eager_only=True)
+                 .select("supplier", nw.col("lines").cast(nw.Float64).alias("count")) if k.id == "otif" else None)
         for s in chosen:
             d = k.definition(s.definition)
             table = nw.from_native(cmp.results[s.definition].table, eager_only=True)
-            den = d.helpers[1] if len(d.helpers) > 1 else d.helpers[0]
-            ranked = (table.filter(~nw.col("value").is_nan(), nw.col(den) >= min_count)
-                      .select("supplier", nw.col("value").cast(nw.Float64),
-                              nw.col(den).cast(nw.Float64).alias("count"))
+            if lines is not None:
+                table = table.join(lines, on="supplier", how="left")
+            else:
+                den = d.helpers[1] if len(d.helpers) > 1 else d.helpers[0]
+                table = table.with_columns(nw.col(den).cast(nw.Float64).alias("count"))
+            ranked = (table.filter(~nw.col("value").is_nan(), nw.col("count") >= min_count)
+                      .select("supplier", nw.col("value").cast(nw.Float64), "count")
                       .with_columns(rank=nw.col("value").rank(method="min", descending=True)
                                     .cast(nw.Int64)))
             frames.append(ranked.select(nw.lit(s.label).alias("scenario"),
@@ -457,7 +512,6 @@ _AS_OF = Param("as_of", "date", None, L10n("Judge as of (blank = last receipt)",
                L10n("Lines whose late window ends after this day are not judged yet.",
                     "延迟窗口在该日之后才结束的行暂不评估。"))
 
-_OTIF_REF = (Reference(0.95, L10n("95% fill mark", "95% 满足线")),)
 _OTIF_COMMON = ("early_days", "late_days", "exclude_scarce", "orders", "as_of")
 
 OTIF = Kpi(
@@ -494,7 +548,7 @@ OTIF = Kpi(
                  "希望每个单品都满足, 而不只是总金额达标: 文章推荐的口径, 不让供应商钻金额的空子。"),
             stats=_otif_line_stats, finish=lambda s: s.with_columns(value=ratio("lines_passed", "lines")),
             sums=("lines_passed", "lines"), helpers=("lines_passed", "lines"),
-            params=_OTIF_COMMON + ("line_fill",), references=_OTIF_REF),
+            params=_OTIF_COMMON + ("line_fill",)),
         Definition(
             "by_order", L10n("By whole order", "按整单"),
             "#{POs all of whose lines pass the line test} / #POs",
