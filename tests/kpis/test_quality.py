@@ -450,7 +450,8 @@ def test_keyword_reclassification(backend):
     assert overall.loc["with_keywords", "value"] == pytest.approx(0.4)
     by_reason = nw.from_native(prev.rates, eager_only=True).to_pandas()
     with_kw = by_reason[by_reason["scenario"] == "with_keywords"].set_index("reason")["value"]
-    # with keywords, s4 counts at its earlier 'faulty' row, whose reason is size: s0 quality; s1 changed_mind; s2, s4 size
+    # with keywords, s4 counts at its earlier 'faulty' row, whose reason is size:
+    # s0 quality; s1 changed_mind; s2, s4 size
     assert with_kw.to_dict() == pytest.approx({"changed_mind": 0.1, "quality": 0.1, "size": 0.2})
     # by month, and with a custom list
     prev = q.keyword_reclassification(ds, by=["month"], keyword_list="great quality")
@@ -538,8 +539,9 @@ def test_flag_fires_only_on_evidence(backend):
     assert list(out["flag"]) == ["red", "yellow", "yellow", "watch", "ok", "no_data"]
     assert wilson(2, 12)[0] < 0.05 < 2 / 12 and wilson(1, 12)[0] < 0.02
     # per-category lines: beauty-style stricter line for 'fine' (0.01%, 0.05%): low ≈ 0.054% > 0.05% → red
-    out = nw.from_native(q.flag_rates(frame, yellow=0.02, red=0.05, group="category",
-                                      lines={"fine": (0.0001, 0.0005), "big": (0.10, 0.20)}), eager_only=True).to_pandas()
+    out = q.flag_rates(frame, yellow=0.02, red=0.05, group="category",
+                       lines={"fine": (0.0001, 0.0005), "big": (0.10, 0.20)})
+    out = nw.from_native(out, eager_only=True).to_pandas()
     assert list(out["flag"]) == ["ok", "yellow", "yellow", "watch", "red", "no_data"]
     assert list(out["red_line"])[:2] == [0.20, 0.05]
     with pytest.raises(KpiError, match="yellow ≤ red"):

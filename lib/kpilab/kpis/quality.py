@@ -12,7 +12,7 @@ Two denominators (the article's "当月除以当月" and "回溯法")::
 
 The detail is one row per (month, sku) — plus ``reason`` when the result is grouped by reason —
 with additive counts ``returned`` and ``paid`` (attributed adds ``expected_visible`` and
-``maturity_base``, see :func:`refund_lags`), so any grouping pools Σreturned / Σpaid.
+``maturity_base``, see :class:`RefundLags`), so any grouping pools Σreturned / Σpaid.
 
 Reading of the spec:
 
@@ -28,8 +28,18 @@ Reading of the spec:
 - Months are every month with a paid sub-order or a counted refund; a refund month with no paid
   sub-order gives an empty (NaN) same_month rate. Refunds dated before their purchase are kept
   (counted and noted); their lag counts as 0 days.
-- ``maturity`` (attributed only) is defined in :func:`refund_lags`: one lag distribution over the
-  whole dataset (not per group), so it pools additively over any grouping.
+- ``maturity`` (attributed only) is defined in :class:`RefundLags`: one lag distribution over the
+  whole dataset (not per group), so it pools additively over any grouping. The horizon is the
+  largest observed lag, capped at half the paid-date span so some cohorts are always mature.
+- The data's last date is the later of the last paid_date and the last refund_date. The paid
+  months are not cut to complete months (the spec does not); a partial last month is simply
+  small, and its attributed maturity says how much is still to come.
+- A sub-order whose SKU is not in ``skus`` still counts; grouped by a skus column it falls in the
+  group whose value is empty.
+
+Page helpers (tested here, used by the Quality page and notebook 02): ``refund_lag_distribution``,
+``keyword_reclassification``, ``group_rates``, ``monthly_summary``, ``rate_intervals``,
+``flag_rates``, ``lines_from_table``.
 """
 
 from __future__ import annotations
@@ -184,7 +194,8 @@ def _counted(ctx, p) -> nw.DataFrame:
             lag=day_number("refund_date") - day_number("paid_date"))
         early = counted.filter(nw.col("lag") < 0)
         if len(early):
-            ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, with a lag of 0 days.")
+            ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, "
+                     "with a lag of 0 days.")
             counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
         return counted.sort("sub_order_id")
     return _shared(ctx, ("quality_counted", reasons, keywords), build)
@@ -476,7 +487,8 @@ def keyword_reclassification(dataset, definition: str = "same_month", by=(), **p
                                        .str.contains(k, literal=True).fill_null(False)).shape[0])))
     per_keyword = nw.from_dict({"keyword": [r[0] for r in rows], "matched_rows": [r[1] for r in rows],
                                 "pulled_in_rows": [r[2] for r in rows]},
-                               schema={"keyword": nw.String(), "matched_rows": nw.Int64(), "pulled_in_rows": nw.Int64()},
+                               schema={"keyword": nw.String(), "matched_rows": nw.Int64(),
+                                       "pulled_in_rows": nw.Int64()},
                                backend=returns.implementation)
     chosen = RETURN_RATE.definition(definition)
     by = _check_by(dataset, by)
