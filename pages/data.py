@@ -129,10 +129,10 @@ if files:
                                       tuple(formats))
         show_dataset(candidate, "data_upload")
         if candidate.report.usable:
-            if st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_use"):
-                state.register_upload(candidate)
+            st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_use",
+                      on_click=state.register_upload, args=(candidate,))
+            if st.session_state.get("data") == candidate.fingerprint:
                 st.success(t("The whole app now uses this dataset.", "整个应用已切换到此数据集。"))
-                st.rerun()
         else:
             st.error(t("No table of this dataset is usable; fix the problems above.",
                        "此数据集没有可用的表; 请修正上述问题。"))

@@ -49,7 +49,10 @@ def _uploads() -> OrderedDict:
 
 
 def register_upload(dataset: Dataset) -> None:
-    """Keep an uploaded dataset (server-side, by fingerprint) and make it the session's choice."""
+    """Keep an uploaded dataset (server-side, by fingerprint) and make it the session's choice.
+
+    Use it as a widget callback: it sets the sidebar's dataset widget, which a script run may
+    only do before that widget is drawn."""
     store = _uploads()
     store[dataset.fingerprint] = dataset
     store.move_to_end(dataset.fingerprint)
