@@ -660,3 +660,48 @@ def test_sample_dataset_computes_every_definition():
         else:
             assert (values >= 0).all()
     assert timings
+
+
+def test_usable_definitions_and_pool_views_and_cover_long(backend):
+    from kpilab.kpis.availability import cover_long, pool_views, rarely_rebought, usable_definitions
+    ds = listing_dataset(backend)                                  # inventory + skus only
+    assert usable_definitions(ds, "availability") == ("sku_level", "cell_level")
+    lost = lost_dataset(backend)
+    assert usable_definitions(lost, "lost_sales") == ("historical_average", "traffic_conversion")
+    assert usable_definitions(lost, "low_cover") == ("trailing",)  # no plans
+    no_views = dataset(backend, inventory=inv_rows([("2024-01-01", "a", "W1", 0)]), skus=sku_rows(["a"]),
+                       sales=sales_rows([("2024-01-01", "a", "W1", 0, 0, False, None)]))
+    assert usable_definitions(no_views, "lost_sales") == ("historical_average",)
+    with pytest.raises(KpiError):
+        usable_definitions(ds, "otif")
+    # A view: a (class A, in stock all 5 days of W2, 2 of 3 in W1) → out-of-stock rates 1 − 0.8, 1 − 0.75
+    views = pool_views({"all": compare(ds, "availability", ["sku_level", "cell_level"])},
+                       {"sku_level": "SKU", "cell_level": "cell"}, pool_column="view")
+    assert list(views.columns) == ["view", "SKU", "cell"]
+    assert views.loc[0, "SKU"] == pytest.approx(0.2) and views.loc[0, "cell"] == pytest.approx(0.25)
+    cover = cover_dataset(backend)
+    long = cover_long({1: compare(cover, "low_cover", ["trailing"], by=["month"], window=2, days=1),
+                       10: compare(cover, "low_cover", ["trailing"], by=["month"], window=2, days=10)})
+    assert list(long["threshold"]) == ["DOS < 1", "DOS < 10"]
+    assert list(long["value"]) == pytest.approx([1 / 3, 2 / 3])
+    assert rarely_rebought(["Apparel", "Snacks", "箱包", None]) == ["Apparel", "箱包"]
+
+
+def test_charts_build_from_library_output():
+    from kpilab import charts
+    from kpilab.charts import availability as av_charts
+    from kpilab.kpis.availability import cover_long
+    ds = matrix_dataset("pandas")
+    assert av_charts.in_stock_heatmap(in_stock_matrix(ds)).to_dict()
+    assert av_charts.oos_split(gap_breakdown(ds), {"covered": "c", "everywhere": "e", "zero_weight": "z",
+                                                   "weighted": "w"}).to_dict()
+    assert av_charts.daily_lines(daily_series(ds), {}).to_dict()
+    monthly = compare(ds, "availability", by=["month"]).wide()
+    assert av_charts.monthly_lines(charts.wide_to_long(monthly, ["month"]), {}).to_dict()
+    by_wh = compare(ds, "availability", ["cell_level", "demand_weighted"], by=["warehouse"]).wide()
+    assert av_charts.by_warehouse(charts.wide_to_long(by_wh, ["warehouse"]), {}).to_dict()
+    cover = cover_long({7: compare(ds, "low_cover", ["trailing"], by=["month"])})
+    assert av_charts.cover_lines(cover).to_dict()
+    lost = compare(ds, "lost_sales", ["historical_average"], by=["category"]).wide()
+    assert av_charts.lost_by_group(charts.wide_to_long(lost, ["category"]), {}, group="category",
+                                   highlight=["c"]).to_dict()

@@ -59,6 +59,7 @@ Reading of the spec (where it leaves a choice):
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -216,11 +217,39 @@ def _pool_label(p) -> str:
     return f"lifecycle {life}; classes {classes}"
 
 
-def _cube(ctx) -> _Cube:
+_SHARED: OrderedDict = OrderedDict()
+_SHARED_MAX = 6
+
+
+def _shared(ctx, key: tuple, build):
+    """Build once per dataset content, not once per request: the cube and the sales mapping are
+    kept for the last few (dataset fingerprint, backend, pool) keys, so the page's many cached
+    comparisons on one pool share them. Notes written while building are replayed on every use."""
+    fingerprint = getattr(ctx.dataset, "fingerprint", "")
+    if not fingerprint:
+        return ctx.cached(key, build)
+    full = (fingerprint, type(ctx.table("inventory").to_native()).__module__, *key)
+    if full not in _SHARED:
+        before = len(ctx.notes)
+        value = build()
+        _SHARED[full] = (value, ctx.notes[before:])
+        while len(_SHARED) > _SHARED_MAX:
+            _SHARED.popitem(last=False)
+    _SHARED.move_to_end(full)
+    value, notes = _SHARED[full]
+    for text in notes:
+        ctx.note(text)
+    return value
+
+
+def _pool_key(ctx) -> tuple:
     p = ctx.params
-    key = ("availability_cube", tuple(p.get("lifecycles") or ()), tuple(p.get("classes") or ()),
-           p.get("a"), p.get("b"), p.get("c"), p.get("window_days"))
-    return ctx.cached(key, lambda: _build_cube(ctx))
+    return (tuple(p.get("lifecycles") or ()), tuple(p.get("classes") or ()),
+            p.get("a"), p.get("b"), p.get("c"), p.get("window_days"))
+
+
+def _cube(ctx) -> _Cube:
+    return _shared(ctx, ("availability_cube", *_pool_key(ctx)), lambda: _build_cube(ctx))
 
 
 def _build_cube(ctx) -> _Cube:
@@ -295,10 +324,7 @@ class _Sales:
 
 
 def _sales(ctx, cube: _Cube) -> _Sales:
-    p = ctx.params
-    key = ("availability_sales", tuple(p.get("lifecycles") or ()), tuple(p.get("classes") or ()),
-           p.get("a"), p.get("b"), p.get("c"), p.get("window_days"))
-    return ctx.cached(key, lambda: _build_sales(ctx, cube))
+    return _shared(ctx, ("availability_sales", *_pool_key(ctx)), lambda: _build_sales(ctx, cube))
 
 
 def _build_sales(ctx, cube: _Cube) -> _Sales:
@@ -624,7 +650,8 @@ def gap_breakdown(dataset, **params):
     - pool_cell_days, oos_cell_days: cell_level = 1 − oos_cell_days / pool_cell_days;
     - pool_sku_days, oos_sku_days (out in every warehouse): sku_level = 1 − oos_sku_days / pool_sku_days;
     - covered_oos_cell_days: out-of-stock cell-days of a SKU in stock in another warehouse that day —
-      stock-outs cell_level sees and sku_level does not (the network 'covers' them);
+      stock-outs cell_level sees and sku_level does not (the network 'covers' them); covered_share
+      is their share of oos_cell_days;
     - oos_weight_share = 1 − demand_weighted, oos_count_share = 1 − cell_level, and
       weight_concentration = their ratio (> 1: stock-outs hit the cells that sell);
     - zero_weight_cell_days, zero_weight_oos_cell_days: pool cell-days with no sales in the window,
@@ -640,6 +667,7 @@ def gap_breakdown(dataset, **params):
     row = {"pool_cell_days": int(listed.sum()), "oos_cell_days": int(oos.sum()),
            "pool_sku_days": int(sku_listed.sum()), "oos_sku_days": int((sku_listed & ~sku_in).sum()),
            "covered_oos_cell_days": int(covered.sum())}
+    row["covered_share"] = row["covered_oos_cell_days"] / row["oos_cell_days"] if row["oos_cell_days"] else math.nan
     weights = {}
     if ctx.has("sales"):
         _, weights = _demand_weighted_arrays(ctx, cube)
@@ -656,6 +684,68 @@ def gap_breakdown(dataset, **params):
     row["weight_concentration"] = (row["oos_weight_share"] / count_share
                                    if count_share and not math.isnan(count_share) else math.nan)
     return nw.from_dict({k: [v] for k, v in row.items()}, backend=cube.implementation).to_native()
+
+
+def usable_definitions(dataset, kpi: str) -> tuple[str, ...]:
+    """The definitions of an availability-family KPI this dataset can feed: demand_weighted needs
+    sales, forward needs plans, traffic_conversion needs page views in sales."""
+    k = _KPIS.get(kpi)
+    if k is None:
+        raise KpiError(f"usable_definitions: {kpi!r} is not an availability KPI; valid: {', '.join(_KPIS)}")
+    tables = dataset.tables
+
+    def has_views() -> bool:
+        if "sales" not in tables:
+            return False
+        frame = nw.from_native(tables["sales"], eager_only=True)
+        return "page_views" in frame.columns and frame["page_views"].null_count() < len(frame)
+
+    needs = {"demand_weighted": lambda: "sales" in tables, "forward": lambda: "plans" in tables,
+             "traffic_conversion": has_views}
+    return tuple(d.id for d in k.definitions if needs.get(d.id, lambda: True)())
+
+
+def pool_views(comparisons: dict, labels: dict[str, str] | None = None, pool_column: str = "pool") -> pd.DataFrame:
+    """Out-of-stock rate (1 − availability) of each definition under several pools, one row per
+    pool: ``comparisons`` maps a pool's display name (e.g. "A only") to an ungrouped availability
+    Comparison; ``labels`` maps definition ids to column names."""
+    labels = labels or {}
+    rows = []
+    for name, cmp in comparisons.items():
+        row = {pool_column: name}
+        for def_id, result in cmp.results.items():
+            row[labels.get(def_id, def_id)] = 1 - float(result.value)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cover_long(comparisons: dict, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Monthly low_cover comparisons at several thresholds as long rows (month, definition,
+    threshold, value) for one chart: ``comparisons`` maps the ``days`` threshold to a low_cover
+    Comparison grouped by month."""
+    labels = labels or {}
+    frames = []
+    for days, cmp in comparisons.items():
+        for def_id, result in cmp.results.items():
+            frame = nw.from_native(result.table, eager_only=True).select("month", "value").to_pandas()
+            frames.append(frame.assign(definition=labels.get(def_id, def_id), threshold=f"DOS < {days}"))
+    if not frames:
+        return pd.DataFrame(columns=["month", "definition", "threshold", "value"])
+    return pd.concat(frames, ignore_index=True)[["month", "definition", "threshold", "value"]]
+
+
+REBUY_RARE = ("apparel", "clothing", "fashion", "shoes", "footwear", "bag", "luggage", "accessor",
+              "服饰", "服装", "鞋", "箱包", "包")
+
+
+def rarely_rebought(categories: Iterable[str]) -> list[str]:
+    """Categories whose items are rarely bought again (apparel, bags …, by keyword, English or
+    Chinese): there the historical-average fill over-states lost sales (the article's caution).
+
+    >>> rarely_rebought(["Apparel", "Diapers", "Bags", "女装服饰", "Wine"])
+    ['Apparel', 'Bags', '女装服饰']
+    """
+    return [c for c in categories if isinstance(c, str) and any(k in c.lower() for k in REBUY_RARE)]
 
 
 # --------------------------------------------------------------------------- declarations
