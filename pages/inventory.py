@@ -121,7 +121,8 @@ if components.kpi_available(SLOW, ds):
             slow_monthly = state.compare("slow_moving", slow_defs, by=("month",), **slow_params)
             st.altair_chart(inventory_charts.ratio_trend(
                 charts.wide_to_long(slow_monthly.wide(), ["month"], labels(SLOW)), unit="share",
-                title=t("Slow share at each month end", "每月末滞销货值占比")), theme=None, width="stretch")
+                title=t("Slow share at each month end", "每月末滞销货值占比"), label_angle=-45),
+                theme=None, width="stretch")
         d1, d2 = st.columns(2)
         with d1:
             components.download(slow_long, t("Slow value per definition (CSV)", "各口径滞销货值 (CSV)"),
@@ -140,7 +141,7 @@ if components.kpi_available(SLOW, ds):
             dos_title = t(f"DOS > {slow_params['dos_days']} d", f"DOS > {slow_params['dos_days']} 天")
             age_title = t(f"sellable lots older than {slow_params['age_days']} d",
                           f"可售批次库龄 > {slow_params['age_days']} 天")
-            left, right = st.columns([2, 3])
+            left, right = st.columns([1, 1])
             with left:
                 st.altair_chart(inventory_charts.dos_age_matrix(
                     crosstab, dos_title=dos_title, age_title=age_title, yes=yes, no=no, skus_title=t("SKUs", "个 SKU"),
@@ -192,7 +193,10 @@ if components.kpi_available(SLOW, ds):
             title=t("Share of slow value as the threshold moves from 30 to 365 days",
                     "阈值从 30 天到 365 天时的滞销货值占比")), theme=None, width="stretch")
         at_levels = inv.sweep_levels(sweep, levels)
-        components.table(at_levels, key="inventory_levels_table")
+        st.dataframe(charts.to_pandas(at_levels).assign(definition=lambda f: f["definition"].map(labels(SLOW))),
+                     hide_index=True, width="stretch", key="inventory_levels_table",
+                     column_config={c: st.column_config.NumberColumn(c, format="percent")
+                                    for c in charts.to_pandas(at_levels).columns if c != "definition"})
         st.caption(t("DOS definitions move dos_days, stock age moves age_days; the levels are the same KPI at "
                      "several thresholds (the article: tighten from 180 to 120 or 90 as management matures).",
                      "DOS 口径移动 dos_days, 库龄口径移动 age_days; 分级即同一指标取不同阈值 "
@@ -209,12 +213,13 @@ if components.kpi_available(SLOW, ds):
         st.subheader(t("Slow value by ABC class: the article's focus is C/D/E", "按 ABC 分类的滞销货值: 文章重点看 CDE 类"))
         by_class = inv.slow_value_long(state.compare("slow_moving", slow_defs, by=("abc_class",), **slow_params))
         focus = inv.slow_focus(by_class)
+        st.markdown(t("**C/D/E slow value** at the last inventory date (and its share of the C/D/E sellable value)",
+                      "**CDE 类滞销货值** (最后库存日; 及其占 CDE 类可售货值的比例)"))
         cols = st.columns(len(slow_defs))
         for col, row in zip(cols, charts.to_pandas(focus).itertuples()):
-            col.metric(t(f"C/D/E slow value · {labels(SLOW)[row.definition]}",
-                         f"CDE 滞销货值 · {labels(SLOW)[row.definition]}"), format_value(row.slow_value, "money"),
-                       help=t(f"{format_value(row.value, 'share')} of the C/D/E sellable value",
-                              f"占 CDE 类可售货值的 {format_value(row.value, 'share')}"))
+            col.metric(labels(SLOW)[row.definition], format_value(row.slow_value, "money"),
+                       delta=t(f"{format_value(row.value, 'share')} of C/D/E", f"占 CDE {format_value(row.value, 'share')}"),
+                       delta_color="off", delta_arrow="off")
         st.altair_chart(inventory_charts.slow_by_class(
             by_class, labels(SLOW), value_title=t("slow value", "滞销货值"), share_title=t("share", "占比"),
             focus_title=t("C/D/E focus", "CDE 重点"),
@@ -267,7 +272,9 @@ if components.kpi_available(GROWTH, ds):
                 title=t("Year-on-year growth by month (red tick: half the GMV growth)",
                         "按月同比增长 (红线: GMV 增长的一半)")), theme=None, width="stretch")
         with right:
-            components.table(shown, key="inventory_growth_table")
+            st.dataframe(shown, hide_index=True, width="stretch", key="inventory_growth_table",
+                         column_config={c: st.column_config.NumberColumn(c, format="percent")
+                                        for c in ("value", "inv_growth", "gmv_growth", "ratio_change")})
         st.caption(t("value = inventory growth ÷ GMV growth: the golden rule wants ≤ 50%, and at worst inventory "
                      "growing slower than GMV (< 100%). When GMV shrinks the ratio misleads and is left empty; "
                      "ratio_change (the change of inventory ÷ GMV) reads in every case: below 0 is healthy.",

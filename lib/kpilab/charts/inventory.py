@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from kpilab.charts import PALETTE, axis_format, color_scale, finish, reference_rules, to_pandas
+from kpilab.formatting import format_value
 
 GREY, FOCUS = "#9E9E9E", "#E45756"
 
@@ -69,7 +70,7 @@ def dos_age_matrix(crosstab, *, dos_title: str = "DOS over threshold", age_title
     df = to_pandas(crosstab).copy()
     df["dos"] = df["dos_flag"].map({True: yes, False: no})
     df["age"] = df["age_flag"].map({True: yes, False: no})
-    df["text"] = [f"{v:,.0f} · {n} {skus_title}" for v, n in zip(df["total_value"], df["skus"])]
+    df["text"] = [f"{format_value(float(v), 'money')}\n{int(n)} {skus_title}" for v, n in zip(df["total_value"], df["skus"])]
     base = alt.Chart(df).encode(
         x=alt.X("age:N", sort=[no, yes], title=age_title, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("dos:N", sort=[no, yes], title=dos_title))
@@ -78,7 +79,9 @@ def dos_age_matrix(crosstab, *, dos_title: str = "DOS over threshold", age_title
         tooltip=[alt.Tooltip("dos:N", title=dos_title), alt.Tooltip("age:N", title=age_title),
                  alt.Tooltip("skus:Q", title=skus_title), alt.Tooltip("total_value:Q", format=",.0f", title=value_title),
                  alt.Tooltip("aged_value:Q", format=",.0f")])
-    text = base.mark_text(fontSize=14, fontWeight="bold").encode(text="text:N")
+    text = base.mark_text(fontSize=14, fontWeight="bold", lineBreak="\n").encode(
+        text="text:N", color=alt.condition(alt.datum.total_value > df["total_value"].max() / 2,
+                                           alt.value("white"), alt.value("#222")))
     return finish(cells + text, title, height=220)
 
 
@@ -89,8 +92,9 @@ def threshold_sweep(sweep, labels: dict[str, str], levels: list[tuple[int, str]]
     df = to_pandas(sweep).copy()
     df["label"] = df["definition"].map(lambda d: labels.get(d, d))
     order = [labels.get(d, d) for d in dict.fromkeys(df["definition"])]
+    domain = [float(df["threshold"].min()), float(df["threshold"].max())] if len(df) else None
     line = alt.Chart(df).mark_line().encode(
-        x=alt.X("threshold:Q", title=x_title),
+        x=alt.X("threshold:Q", title=x_title, scale=alt.Scale(domain=domain, nice=False) if domain else alt.Undefined),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=".0%")),
         color=alt.Color("label:N", scale=alt.Scale(domain=order, range=PALETTE[: len(order)]), title=None),
         tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("threshold:Q", title=x_title),
@@ -147,13 +151,15 @@ def growth_vs_gmv(table, *, inventory_label: str = "inventory growth", gmv_label
     return finish(bars + tick, title, height=300)
 
 
-def ratio_trend(long, *, unit: str, title: str | None = None, references=None, y_title: str = ""):
-    """Monthly lines per definition with optional reference levels (DOI, stock health)."""
+def ratio_trend(long, *, unit: str, title: str | None = None, references=None, y_title: str = "",
+                label_angle: int = 0):
+    """Monthly lines per definition with optional reference levels (DOI, stock health);
+    ``label_angle`` -45 suits a narrow chart."""
     df = to_pandas(long)
     ids = list(dict.fromkeys(df["definition"]))
     fmt = axis_format(unit)
     line = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=label_angle)),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
         color=alt.Color("definition:N", scale=color_scale(ids), title=None),
         tooltip=["month:O", "definition:N", alt.Tooltip("value:Q", format=fmt)])
