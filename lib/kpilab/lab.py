@@ -526,6 +526,26 @@ def sweep_values(param: Param, lo: float | None = None, hi: float | None = None,
     return values
 
 
+def sweep_range(param: Param) -> tuple[float, float, float]:
+    """(lowest, highest, step) offered for sweeping ``param``: its bounds, capped at four times
+    the default (at least 10 for counts and days; 1 for shares).
+
+    >>> from kpilab.registry import Param, L10n
+    >>> sweep_range(Param("late_days", "int", 3, L10n("", ""), bounds=(0, 365)))
+    (0, 12, 1)
+    """
+    b_lo, b_hi = param.bounds or (None, None)
+    d = float(param.default)
+    unit_share = param.kind == "float" and b_hi is not None and b_hi <= 1
+    lo = b_lo if b_lo is not None else 0.0
+    guess = max(d * 4, 1.0) if unit_share else max(d * 4, 10.0)
+    hi = min(b_hi, guess) if b_hi is not None else guess
+    if param.kind == "int":
+        return int(lo), int(hi), 1
+    step = 0.01 if hi - lo <= 1 else round((hi - lo) / 100, 3)
+    return float(lo), float(hi), step
+
+
 def sweep(dataset, variants: Sequence[Variant | str], param: str, values: Iterable, *,
           runner: Runner | None = None, lang: str = "en") -> pd.DataFrame:
     """Each variant's overall value with ``param`` set to each of ``values``.
@@ -605,18 +625,93 @@ def _fit(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
     if method == "ols":
         res = stats.linregress(x, y)
         return float(res.slope), float(res.intercept)
-    res = stats.theilslopes(y, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # its own slope interval on tiny samples
+        res = stats.theilslopes(y, x)
     return float(res.slope), float(res.intercept)
 
 
-def translate_target(pairs, target: float, *, method: str = "theil_sen", level: float = 0.9,
-                     min_points: int = 8, min_r: float = 0.5, n_boot: int = 300, seed: int = 0,
-                     lang: str = "en") -> Translation:
-    """Estimate the level under Y equivalent to ``target`` under X, from paired values.
+@dataclass(frozen=True)
+class Relation:
+    """How variant Y moves with variant X on paired month × group values: the fitted line, its
+    bootstrap lines (Theil–Sen) and residuals. ``ok`` is False (with ``reason``) when the data is
+    too thin to tell. Fit once, then read any target cheaply with ``translate_target``."""
 
-    ``pairs`` is a frame with columns ``x`` and ``y`` (see ``paired_values``) or a pair of
-    sequences. Fit y = a + b·x (``theil_sen`` or ``ols``), read it at the target. Refuses — no
-    estimate — with fewer than ``min_points`` pairs, no spread in x, or |r| < ``min_r``.
+    n: int
+    r: float
+    method: str
+    ok: bool
+    reason: L10n = L10n("", "")
+    slope: float = math.nan
+    intercept: float = math.nan
+    boot: tuple[tuple[float, float], ...] = ()
+    residuals: tuple[float, ...] = ()
+    x_min: float = math.nan
+    x_max: float = math.nan
+    x_mean: float = math.nan
+    sxx: float = math.nan
+
+
+def _xy(pairs) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(pairs, pd.DataFrame):
+        x, y = pairs["x"].to_numpy(float), pairs["y"].to_numpy(float)
+    else:
+        x, y = (np.asarray(a, dtype=float) for a in pairs)
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def fit_relation(pairs, *, method: str = "theil_sen", min_points: int = 8, min_r: float = 0.5,
+                 n_boot: int = 200, seed: int = 0) -> Relation:
+    """Fit y = a + b·x on paired values (a frame with columns x and y, or two sequences).
+
+    Refuses (``ok`` False) with fewer than ``min_points`` pairs, no spread in x or y, or
+    |r| < ``min_r`` (r = Pearson's correlation of the pairs).
+    """
+    if method not in ("theil_sen", "ols"):
+        raise KpiError(f"method must be theil_sen or ols, not {method!r}")
+    x, y = _xy(pairs)
+    n = len(x)
+    flat = n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0
+    r = math.nan if n < 3 or np.ptp(x) == 0 else (0.0 if np.ptp(y) == 0 else float(np.corrcoef(x, y)[0, 1]))
+    if n < min_points:
+        return Relation(n, r, method, False, L10n(
+            f"Too thin to tell: only {n} paired month × group values (need {min_points})"
+            + ("" if math.isnan(r) else f"; r = {r:.2f}") + ".",
+            f"数据太少, 无法判断: 只有 {n} 组成对的 月×分组 数值 (至少需要 {min_points} 组)"
+            + ("" if math.isnan(r) else f"; r = {r:.2f}") + "。"))
+    if flat:
+        return Relation(n, r, method, False, L10n(
+            f"Too thin to tell: one of the definitions does not vary across the {n} paired values.",
+            f"无法判断: 在 {n} 组成对数值中, 其中一个口径没有变化。"))
+    if abs(r) < min_r:
+        return Relation(n, r, method, False, L10n(
+            f"The two definitions hardly move together on this data (r = {r:.2f}, n = {n}; need |r| ≥ {min_r}): "
+            "a target under one says little about the other.",
+            f"两个口径在这份数据上几乎不同步 (r = {r:.2f}, n = {n}; 需要 |r| ≥ {min_r}): 一个口径下的目标无法推出另一个口径下的水平。"))
+    slope, intercept = _fit(x, y, method)
+    boot: list[tuple[float, float]] = []
+    if method == "theil_sen":
+        rng = np.random.default_rng(seed)
+        for _ in range(n_boot):
+            idx = rng.integers(0, n, n)
+            if np.ptp(x[idx]) == 0:
+                continue
+            b, a = _fit(x[idx], y[idx], method)
+            boot.append((b, a))
+    resid = y - (intercept + slope * x)
+    return Relation(n, r, method, True, L10n("", ""), slope, intercept, tuple(boot), tuple(map(float, resid)),
+                    float(x.min()), float(x.max()), float(x.mean()), float(np.sum((x - x.mean()) ** 2)))
+
+
+def translate_target(pairs, target: float, *, method: str = "theil_sen", level: float = 0.9,
+                     min_points: int = 8, min_r: float = 0.5, n_boot: int = 200, seed: int = 0,
+                     lang: str = "en") -> Translation:
+    """Estimate the level under Y equivalent to ``target`` under X.
+
+    ``pairs``: paired values (see ``paired_values``: columns x and y, or two sequences), or a
+    ``Relation`` already fitted by ``fit_relation`` (then ``method`` and the thinness settings
+    are the relation's). Returns NaN with a message saying why when the data is too thin.
 
     >>> xs = [0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 0.72, 0.75, 0.8]
     >>> t = translate_target((xs, [x + 0.05 for x in xs]), 0.65)
@@ -625,84 +720,61 @@ def translate_target(pairs, target: float, *, method: str = "theil_sen", level: 
     """
     from scipy import stats
 
-    if method not in ("theil_sen", "ols"):
-        raise KpiError(f"method must be theil_sen or ols, not {method!r}")
-    if isinstance(pairs, pd.DataFrame):
-        x, y = pairs["x"].to_numpy(float), pairs["y"].to_numpy(float)
-    else:
-        x, y = (np.asarray(a, dtype=float) for a in pairs)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    n = len(x)
+    rel = pairs if isinstance(pairs, Relation) else fit_relation(
+        pairs, method=method, min_points=min_points, min_r=min_r, n_boot=n_boot, seed=seed)
     target = float(target)
-    T = lambda en, zh: zh if lang == "zh" else en  # noqa: E731
     nan = math.nan
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        r = nan if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0 else float(np.corrcoef(x, y)[0, 1])
-        if n >= 3 and np.ptp(x) > 0 and np.ptp(y) == 0:
-            r = 0.0
-        msg = T(f"Too thin to tell: {n} paired month × group values"
-                + (", and one variant does not vary across them" if n >= 3 else "") + f" (need {min_points}).",
-                f"数据太少, 无法判断: 只有 {n} 组成对的 月×分组 数值" + (", 且其中一个口径没有变化" if n >= 3 else "")
-                + f" (至少需要 {min_points} 组)。")
-        return Translation(target, nan, nan, nan, n, r, method, msg, level=level)
-    r = float(np.corrcoef(x, y)[0, 1])
-    if n < min_points:
-        return Translation(target, nan, nan, nan, n, r, method,
-                           T(f"Too thin to tell: only {n} paired month × group values (need {min_points}); r = {r:.2f}.",
-                             f"数据太少, 无法判断: 只有 {n} 组成对的 月×分组 数值 (至少需要 {min_points} 组); r = {r:.2f}。"),
-                           level=level)
-    if abs(r) < min_r:
-        return Translation(target, nan, nan, nan, n, r, method,
-                           T(f"The two definitions hardly move together on this data (r = {r:.2f}, n = {n}; "
-                             f"need |r| ≥ {min_r}): a target under one says little about the other.",
-                             f"两个口径在这份数据上几乎不同步 (r = {r:.2f}, n = {n}; 需要 |r| ≥ {min_r}): "
-                             "一个口径下的目标无法推出另一个口径下的水平。"),
-                           level=level)
-    slope, intercept = _fit(x, y, method)
-    estimate = intercept + slope * target
+    T = lambda en, zh: zh if lang == "zh" else en  # noqa: E731
+    if not rel.ok:
+        return Translation(target, nan, nan, nan, rel.n, rel.r, rel.method, rel.reason(lang), level=level)
+    estimate = rel.intercept + rel.slope * target
     alpha = 1 - level
-    resid = y - (intercept + slope * x)
-    if method == "ols":
+    n = rel.n
+    if rel.method == "ols" or not rel.boot:
         t_crit = stats.t.ppf(1 - alpha / 2, n - 2)
-        s = math.sqrt(float(np.sum(resid ** 2)) / (n - 2))
-        sxx = float(np.sum((x - x.mean()) ** 2))
-        half = t_crit * s * math.sqrt(1 / n + (target - x.mean()) ** 2 / sxx)
+        s = math.sqrt(sum(e * e for e in rel.residuals) / (n - 2))
+        half = t_crit * s * math.sqrt(1 / n + (target - rel.x_mean) ** 2 / rel.sxx)
         low, high = estimate - half, estimate + half
     else:
-        rng = np.random.default_rng(seed)
-        boot = []
-        for _ in range(n_boot):
-            idx = rng.integers(0, n, n)
-            bx, by_ = x[idx], y[idx]
-            if np.ptp(bx) == 0:
-                continue
-            b, a = _fit(bx, by_, method)
-            boot.append(a + b * target)
-        low, high = (float(q) for q in np.quantile(boot, [alpha / 2, 1 - alpha / 2]))
-    q_lo, q_hi = np.quantile(resid, [alpha / 2, 1 - alpha / 2])
-    extrapolated = not (x.min() <= target <= x.max())
-    fit_name = T("Theil–Sen line", "Theil–Sen 稳健回归") if method == "theil_sen" else T("least-squares line", "最小二乘回归")
-    msg = T(f"From {n} paired month × group values (r = {r:.2f}, {fit_name}).",
-            f"基于 {n} 组成对的 月×分组 数值 (r = {r:.2f}, {fit_name})。")
+        boot = np.asarray(rel.boot)
+        at = boot[:, 1] + boot[:, 0] * target
+        low, high = (float(q) for q in np.quantile(at, [alpha / 2, 1 - alpha / 2]))
+    q_lo, q_hi = np.quantile(np.asarray(rel.residuals), [alpha / 2, 1 - alpha / 2])
+    extrapolated = not (rel.x_min <= target <= rel.x_max)
+    fit_name = T("Theil–Sen line", "Theil–Sen 稳健回归") if rel.method == "theil_sen" else T("least-squares line", "最小二乘回归")
+    msg = T(f"From {n} paired month × group values (r = {rel.r:.2f}, {fit_name}).",
+            f"基于 {n} 组成对的 月×分组 数值 (r = {rel.r:.2f}, {fit_name})。")
     if extrapolated:
-        msg += T(f" The target lies outside the observed range ({x.min():.3g}–{x.max():.3g}): "
+        msg += T(f" The target lies outside the observed range ({rel.x_min:.3g}–{rel.x_max:.3g}): "
                  "the estimate extrapolates, treat it with care.",
-                 f" 目标超出了观测范围 ({x.min():.3g}–{x.max():.3g}): 属于外推, 请谨慎使用。")
-    return Translation(target, float(estimate), float(low), float(high), n, r, method, msg, ok=True,
-                       slope=slope, intercept=intercept, level=level, spread_low=float(estimate + q_lo),
+                 f" 目标超出了观测范围 ({rel.x_min:.3g}–{rel.x_max:.3g}): 属于外推, 请谨慎使用。")
+    return Translation(target, float(estimate), float(low), float(high), n, rel.r, rel.method, msg, ok=True,
+                       slope=rel.slope, intercept=rel.intercept, level=level, spread_low=float(estimate + q_lo),
                        spread_high=float(estimate + q_hi), extrapolated=extrapolated)
 
 
 def default_pairing_group(kpi: Kpi | str, dataset) -> str | None:
-    """The group used with month for the translator's pairs: the KPI's first own dimension,
-    else ``category`` when SKU columns can group it, else none (months only)."""
+    """The group used with month for the translator's pairs (and the Lab's first grouping):
+    ``category`` when SKU columns can group the KPI (every definition accepts it), else the
+    KPI's first own dimension, else none (months only)."""
     kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
     valid = grouping_columns(kpi, dataset)
-    for candidate in (*[d for d in kpi.dims if d not in ("sku",)], "category"):
+    for candidate in ("category", *[d for d in kpi.dims if d != "sku"]):
         if candidate in valid and candidate != "month":
             return candidate
     return None
+
+
+def default_target(variant: Variant | str, pairs: pd.DataFrame) -> float:
+    """A target to start the translator with: the definition's first reference level when it
+    lies within the paired values' range, else their median (a typical month × group)."""
+    variant = as_variant(variant)
+    x = pd.to_numeric(pairs["x"], errors="coerce") if len(pairs) else pd.Series(dtype=float)
+    x = x[np.isfinite(x)]
+    ref = next(iter(variant.definition.references), None)
+    if ref is not None and (x.empty or x.min() <= ref.value <= x.max()):
+        return float(ref.value)
+    return float(x.median()) if len(x) else (float(ref.value) if ref is not None else math.nan)
 
 
 # --------------------------------------------------------------------------- KPI tree
@@ -879,3 +951,22 @@ def decode_lab_state(query: Mapping[str, Any], max_variants: int = 4) -> tuple[L
         variants.append(v)
     by = tuple(c for c in (_first(query.get("by")) or "").split(",") if c)
     return LabState(kpi_id, tuple(variants), by), problems
+
+
+# --------------------------------------------------------------------------- small helpers for the pages
+
+
+def display_scale(unit: str) -> float:
+    """Shares and ratios are typed and shown in percent (×100); other units as they are."""
+    return 100.0 if unit in ("share", "ratio") else 1.0
+
+
+def add_series(long: pd.DataFrame, frame: pd.DataFrame, label: str, by: Sequence[str]) -> pd.DataFrame:
+    """``VariantComparison.long()`` plus one more series (e.g. a SQL prototype's regrouped
+    values: the ``by`` columns and ``value``)."""
+    extra = frame[[*by, "value"]].copy()
+    extra.insert(len(by), "variant", label)
+    out = pd.concat([long, extra], ignore_index=True)
+    for c in by:
+        out[c] = out[c].astype(str)
+    return out

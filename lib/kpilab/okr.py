@@ -222,6 +222,38 @@ def period_value(dataset, variant: Variant | str, start: str | None = None, end:
     return float(pooled["value"][0])
 
 
+def suggest_target(variant: Variant | str, baseline: float) -> float:
+    """A starting target: the baseline rounded to 3 significant figures (in display units:
+    percent for shares) in the improving direction; for a target KPI its reference level (the
+    middle of its reference band), else the baseline rounded.
+
+    >>> suggest_target(Variant("plan_accuracy", "wape"), 0.727116)
+    0.728
+    >>> suggest_target(Variant("plan_bias", "bias"), 0.08)
+    0.0
+    """
+    from kpilab.lab import display_scale
+
+    variant = as_variant(variant)
+    if baseline is None or not math.isfinite(baseline):
+        return NAN
+    band = _target_band(variant.definition)
+    if variant.direction == "target" and band is not None:
+        return (band[0] + band[1]) / 2
+    scale = display_scale(variant.kpi.unit)
+    shown = baseline * scale
+    if shown == 0:
+        return 0.0
+    step = 10 ** (math.floor(math.log10(abs(shown))) - 2)
+    if variant.direction == "higher":
+        rounded = math.floor(shown / step + 1e-9) * step + step
+    elif variant.direction == "lower":
+        rounded = math.ceil(shown / step - 1e-9) * step - step
+    else:
+        rounded = round(shown / step) * step
+    return float(f"{rounded / scale:.12g}")
+
+
 def make_key_result(dataset, variant: Variant | str, target: float, start: str | None, end: str | None, *,
                     method: str = "auto", owner: str = "", deadline=None, title: str = "",
                     runner: Runner | None = None) -> KeyResult:

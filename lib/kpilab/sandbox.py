@@ -325,3 +325,15 @@ if __name__ == "__main__":
     result = compare(load_sample(), {kpi_id!r}, by=["month"])
     print(result.wide())
 '''
+
+
+def regroup_on(dataset, frame: pd.DataFrame, by=()) -> pd.DataFrame:
+    """``regroup`` with the dataset's SKU master (abc_class derived where blank) for SKU columns."""
+    from kpilab.classification import CLASS_PARAMS
+    from kpilab.engine import Context
+
+    skus = None
+    if "skus" in dataset.tables:
+        ctx = Context(dataset, {p.name: p.default for p in CLASS_PARAMS})
+        skus = ctx.skus.to_pandas()
+    return regroup(frame, by, skus)
