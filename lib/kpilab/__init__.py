@@ -6,9 +6,9 @@
 """
 
 from kpilab.dataset import Dataset, load_dataset, load_sample
-from kpilab.engine import Comparison, KpiResult, compare, compute, grouping_columns, missing_inputs
+from kpilab.engine import Comparison, KpiResult, compare, compute, coverage, grouping_columns, missing_inputs
 from kpilab.kpis import REGISTRY, get_kpi
 from kpilab.registry import KpiError
 
 __all__ = ["Dataset", "load_dataset", "load_sample", "compute", "compare", "KpiResult", "Comparison",
-           "grouping_columns", "missing_inputs", "REGISTRY", "get_kpi", "KpiError"]
+           "coverage", "grouping_columns", "missing_inputs", "REGISTRY", "get_kpi", "KpiError"]

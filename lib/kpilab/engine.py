@@ -9,6 +9,7 @@ So "pooled" always means Σnumerator / Σdenominator over the group, never a mea
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
@@ -17,6 +18,9 @@ import narwhals.stable.v2 as nw
 
 from kpilab.classification import derive_abc
 from kpilab.registry import Definition, Kpi, KpiError
+
+_SHARED: OrderedDict = OrderedDict()
+_SHARED_SIZE = 48
 
 
 class Context:
@@ -57,6 +61,30 @@ class Context:
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def shared(self, key: tuple, build):
+        """Like ``cached``, and also kept across requests on the same data: a bounded LRU keyed on
+        the dataset's content fingerprint and backend, so a page's many calls (ungrouped, by
+        month, sweeps) build a heavy universe once. Cached frames are never modified in place."""
+        def across_requests():
+            full = (self.dataset.fingerprint, self.backend, *key)
+            if full in _SHARED:
+                _SHARED.move_to_end(full)
+            else:
+                before = len(self.notes)
+                _SHARED[full] = (build(), self.notes[before:])
+                while len(_SHARED) > _SHARED_SIZE:
+                    _SHARED.popitem(last=False)
+            value, notes = _SHARED[full]
+            for text in notes:
+                self.note(text)
+            return value
+        return self.cached(key, across_requests)
+
+    @property
+    def backend(self) -> str:
+        frame = next(iter(self._frames.values()), None)
+        return "" if frame is None else str(frame.implementation)
 
     def cached(self, key: tuple, build):
         """Build a frame once per request (shared by the definitions of a comparison); the
