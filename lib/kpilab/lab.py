@@ -627,7 +627,7 @@ def _fit(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
         return float(res.slope), float(res.intercept)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # its own slope interval on tiny samples
-        res = stats.theilslopes(y, x)
+        res = stats.theilslopes(y, x, method="joint")   # intercept = median(y − b·x)
     return float(res.slope), float(res.intercept)
 
 
