@@ -53,8 +53,9 @@ def definition_cards(cmp: Comparison, references: bool = True) -> None:
             ref = next(iter(d.references), None) if references else None
             delta = None
             if ref is not None and not (isinstance(value, float) and math.isnan(value)):
-                delta = f"{format_value(value - ref.value, 'share' if kpi.unit in ('share', 'ratio') else kpi.unit)} " \
-                        f"{t('vs', '对比')} {format_value(ref.value, kpi.unit)} ({tl(ref.label)})"
+                gap = (f"{(value - ref.value) * 100:+.1f} {t('pts', '个百分点')}" if kpi.unit in ("share", "ratio")
+                       else format_value(value - ref.value, kpi.unit))
+                delta = f"{gap} {t('vs', '对比')} {format_value(ref.value, kpi.unit)} ({tl(ref.label)})"
             st.metric(tl(d.name), format_value(value, kpi.unit), delta=delta,
                       delta_color="normal" if kpi.direction_of(d) == "higher" else
                       ("inverse" if kpi.direction_of(d) == "lower" else "off"),

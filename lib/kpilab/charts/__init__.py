@@ -32,11 +32,12 @@ def reference_rules(references: list[tuple[float, str]], unit: str) -> alt.Chart
     """Dashed horizontal lines at reference levels, each labelled."""
     if not references:
         return None
-    data = pd.DataFrame(references, columns=["level", "label"])
+    data = (pd.DataFrame(references, columns=["level", "label"])
+            .groupby("level", as_index=False)["label"].agg(" · ".join))   # one label per level
     rule = alt.Chart(data).mark_rule(strokeDash=[6, 4], color="#888").encode(
         y=alt.Y("level:Q"), tooltip=[alt.Tooltip("label:N"), alt.Tooltip("level:Q", format=axis_format(unit))])
-    text = alt.Chart(data).mark_text(align="left", dx=4, dy=-6, color="#666", fontSize=11).encode(
-        y="level:Q", x=alt.value(4), text="label:N")
+    text = alt.Chart(data).mark_text(align="right", dx=-4, dy=-6, color="#555", fontSize=10).encode(
+        y="level:Q", x=alt.value("width"), text="label:N")
     return rule + text
 
 
