@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from kpilab.engine import Context, pool
-from kpilab.export import neutralise, to_xlsx_bytes, unneutralise
+from kpilab.export import neutralise, to_xlsx_bytes, unneutralise, unneutralise_text
 from kpilab.formatting import format_value
 from kpilab.lab import Runner, Variant, _param_text, _target_band, as_variant, default_runner
 from kpilab.registry import KpiError, L10n
@@ -396,9 +397,23 @@ def to_frame(sheet: OkrSheet, lang: str = "en") -> pd.DataFrame:
 
 
 def _cell(value) -> str:
+    """An id-like cell (kpi, definition, month …): text, trimmed."""
+    return _text(value).strip()
+
+
+def _text(value) -> str:
+    """A free-text cell (objective, owner, wording): kept as written; blank for empty."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return str(value).strip()
+    return str(value)
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape_ooxml(value):
+    """Excel files escape control characters as _xHHHH_ (ST_Xstring); openpyxl leaves them."""
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value) if isinstance(value, str) else value
 
 
 def from_frame(frame: pd.DataFrame, *, title: str = "", source: str = "") -> tuple[OkrSheet, list[str]]:
@@ -414,9 +429,9 @@ def from_frame(frame: pd.DataFrame, *, title: str = "", source: str = "") -> tup
     sheet = OkrSheet(title=title, source=source)
     problems: list[str] = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
-        objective = _cell(row.get("objective"))
+        objective = _text(row.get("objective"))
         has_kr = any(_cell(row.get(c)) for c in ("variant", "kpi"))
-        if not objective and not has_kr:
+        if not objective.strip() and not has_kr:
             continue
         if not has_kr:
             sheet = sheet.add(objective)
@@ -434,7 +449,7 @@ def from_frame(frame: pd.DataFrame, *, title: str = "", source: str = "") -> tup
                 variant = Variant(_cell(row.get("kpi")), _cell(row.get("definition")), params, _cell(row.get("label")))
             kr = KeyResult(variant, row.get("target"), row.get("baseline"), _month(row.get("baseline_from")),
                            _month(row.get("baseline_to")), _cell(row.get("baseline_method")) or "auto",
-                           _cell(row.get("owner")), row.get("deadline"), _cell(row.get("key_result")))
+                           _text(row.get("owner")), row.get("deadline"), _text(row.get("key_result")))
         except KpiError as exc:
             problems.append(f"row {n}: {exc}")
             continue
@@ -478,7 +493,8 @@ def to_xlsx(sheet: OkrSheet, lang: str = "en") -> bytes:
 
 def to_csv(sheet: OkrSheet, lang: str = "en") -> bytes:
     """The sheet as CSV (UTF-8 with BOM, formulas neutralised, numbers at full precision)."""
-    return neutralise(to_frame(sheet, lang)).to_csv(index=False).encode("utf-8-sig")
+    # CRLF rows: the csv writer then quotes any text holding a CR or LF, so the file reads back intact
+    return neutralise(to_frame(sheet, lang)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|!#"})
@@ -534,8 +550,8 @@ def read_sheet(name: str, data: bytes) -> tuple[OkrSheet, list[str]]:
         about = book.get("About")
         meta = {}
         if about is not None and {"item", "value"} <= set(about.columns):
-            meta = {str(k): _cell(v) for k, v in zip(about["item"], about["value"])}
-        frame = frame.where(frame.notna(), None)
+            meta = {str(k): _text(unneutralise_text(_unescape_ooxml(v))) for k, v in zip(about["item"], about["value"])}
+        frame = frame.where(frame.notna(), None).map(_unescape_ooxml)
         return from_frame(frame, title=meta.get("title", ""), source=meta.get("baselines from", ""))
     if lower.endswith(".csv"):
         try:
@@ -543,8 +559,8 @@ def read_sheet(name: str, data: bytes) -> tuple[OkrSheet, list[str]]:
         except UnicodeDecodeError:
             text = data.decode("gb18030")
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        meta = {c: next((str(v) for v in frame[c] if str(v).strip()), "") if c in frame.columns else ""
-                for c in ("sheet_title", "source")}
+        meta = {c: next((unneutralise_text(str(v)) for v in frame[c] if str(v).strip()), "")
+                if c in frame.columns else "" for c in ("sheet_title", "source")}
         return from_frame(frame, title=meta["sheet_title"], source=meta["source"])
     raise KpiError("upload an .xlsx or .csv file exported by KPI Lab")
 
