@@ -61,6 +61,32 @@ def build(skus: int, warehouses: int, days: int, force_synthetic: bool = False) 
     return made if isinstance(made, Dataset) else Dataset.from_frames(made, "simulated")
 
 
+def timed(ds: Dataset, kpi: str, definition: str, by: tuple[str, ...], repeat: int):
+    """Best of ``repeat`` runs (the machine is shared: the minimum is the least disturbed run). The
+    first run builds the pool cube; later runs reuse it, as the app's many comparisons on one pool do,
+    so the first run is reported too."""
+    from kpilab.kpis import availability
+
+    times = []
+    outcome = ""
+    for _ in range(repeat):
+        availability._SHARED.clear()
+        start = time.perf_counter()
+        try:
+            result = compute(ds, kpi, definition, by=by)
+            outcome = f"{len(result.table)} rows"
+        except kpilab.KpiError as exc:
+            outcome = f"error: {exc}"
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    try:
+        compute(ds, kpi, definition, by=by)
+    except kpilab.KpiError:
+        pass
+    warm = time.perf_counter() - start
+    return min(times), warm, outcome
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["pandas", "polars"], default="pandas")
@@ -68,25 +94,21 @@ def main() -> None:
     parser.add_argument("--warehouses", type=int, default=10)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--synthetic", action="store_true", help="use the generator of this script")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per definition (the best is reported)")
     args = parser.parse_args()
     start = time.perf_counter()
     ds = build(args.skus, args.warehouses, args.days, args.synthetic)
     if args.backend == "polars":
         ds = ds.to_polars()
     inv = ds.tables["inventory"]
-    print(f"dataset: {len(inv):,} inventory rows, built in {time.perf_counter() - start:.1f} s "
-          f"({args.backend}; kpilab {getattr(kpilab, '__version__', '')})")
+    print(f"dataset {ds.name}: {len(inv):,} inventory rows, built in {time.perf_counter() - start:.1f} s "
+          f"({args.backend}); cold = pool cube built, warm = cube reused (the app's case)")
+    print(f"{'kpi':13s} {'definition':19s} {'by':9s} {'cold':>7s} {'warm':>7s}")
     for kpi in ("availability", "low_cover", "lost_sales"):
         for definition in kpilab.get_kpi(kpi).definitions:
             for by in ((), ("month",)):
-                start = time.perf_counter()
-                try:
-                    result = compute(ds, kpi, definition.id, by=by)
-                    outcome = f"{len(result.table)} rows"
-                except kpilab.KpiError as exc:
-                    outcome = f"error: {exc}"
-                elapsed = time.perf_counter() - start
-                print(f"{kpi:13s} {definition.id:19s} by={','.join(by) or '-':6s} {elapsed:6.2f} s  {outcome}")
+                cold, warm, outcome = timed(ds, kpi, definition.id, by, args.repeat)
+                print(f"{kpi:13s} {definition.id:19s} by={','.join(by) or '-':6s} {cold:6.2f}s {warm:6.2f}s  {outcome}")
 
 
 if __name__ == "__main__":

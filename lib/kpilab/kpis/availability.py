@@ -218,7 +218,12 @@ def _pool_label(p) -> str:
 
 
 _SHARED: OrderedDict = OrderedDict()
-_SHARED_MAX = 6
+_SHARED_MAX = 6                 # entries
+_SHARED_BYTES = 400 * 2 ** 20   # and at most this much array memory
+
+
+def _nbytes(value) -> int:
+    return sum(v.nbytes for v in vars(value).values() if isinstance(v, np.ndarray))
 
 
 def _shared(ctx, key: tuple, build):
@@ -233,7 +238,8 @@ def _shared(ctx, key: tuple, build):
         before = len(ctx.notes)
         value = build()
         _SHARED[full] = (value, ctx.notes[before:])
-        while len(_SHARED) > _SHARED_MAX:
+        while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_MAX or
+                                    sum(_nbytes(v) for v, _ in _SHARED.values()) > _SHARED_BYTES):
             _SHARED.popitem(last=False)
     _SHARED.move_to_end(full)
     value, notes = _SHARED[full]
@@ -310,8 +316,8 @@ def _build_cube(ctx) -> _Cube:
 
 @dataclass(frozen=True)
 class _Sales:
-    """Sales rows mapped onto the cube: cell index (−1 outside the pool), the row's date and its
-    index among the inventory days (−1 when the date is not an inventory date)."""
+    """The sales rows of pool cells mapped onto the cube: cell index, the row's date and its index
+    among the inventory days (−1 when the date is not an inventory date)."""
 
     cell: np.ndarray
     date: np.ndarray
@@ -338,22 +344,28 @@ def _build_sales(ctx, cube: _Cube) -> _Sales:
     cell = np.full(len(sales), -1, dtype=np.int64)
     cell[known] = lookup[s_idx[known] * n_w + w_idx[known]]
     date = _days_of(sales["date"])
+    promo = _flags(sales, "promo")
+    promo_day = np.isin(cube.days, np.unique(date[promo]))          # over every sales row of the date
+    ours = cell >= 0                                                   # keep only rows of pool cells
+    date = date[ours]
     pos = np.searchsorted(cube.days, date)
     exact = pos < len(cube.days)
     exact[exact] = cube.days[pos[exact]] == date[exact]
-    day = np.where(exact, pos, -1)
-    promo = _flags(sales, "promo")
-    promo_day = np.isin(cube.days, np.unique(date[promo]))
-    blank = (len(sales) if "page_views" not in sales.columns else int(sales["page_views"].null_count()))
-    return _Sales(cell=cell, date=date, day=day, units=_numbers(sales, "units"), gmv=_numbers(sales, "gmv"),
-                  page_views=_numbers(sales, "page_views"), page_views_blank=blank, promo_day=promo_day)
+    day = np.where(exact, pos, -1).astype(np.int32)
+    if "page_views" in sales.columns:
+        blank = int(sales.select(nw.col("page_views").is_null())["page_views"].to_numpy()[ours].sum())
+    else:
+        blank = int(ours.sum())
+    return _Sales(cell=cell[ours].astype(np.int32), date=date, day=day, units=_numbers(sales, "units")[ours],
+                  gmv=_numbers(sales, "gmv")[ours], page_views=_numbers(sales, "page_views")[ours],
+                  page_views_blank=blank, promo_day=promo_day)
 
 
 def _dense(cube: _Cube, sales: _Sales, values: np.ndarray) -> np.ndarray:
     """C × T array of a sales column on the inventory days (0 where there is no row)."""
     n_c, n_t = cube.listed.shape
     ok = (sales.cell >= 0) & (sales.day >= 0)
-    flat = sales.cell[ok] * n_t + sales.day[ok]
+    flat = sales.cell[ok].astype(np.int64) * n_t + sales.day[ok]
     return np.bincount(flat, weights=values[ok], minlength=n_c * n_t).reshape(n_c, n_t)
 
 
@@ -370,7 +382,7 @@ def trailing_cell_units(cube: _Cube, sales: _Sales, window: int) -> np.ndarray:
     span = int((cube.days[-1] - origin) / np.timedelta64(1, "D")) + 1
     pos = ((sales.date - origin) / np.timedelta64(1, "D")).astype(np.int64)
     ok = (sales.cell >= 0) & (pos >= 0) & (pos < span)
-    flat = sales.cell[ok] * (span + 1) + pos[ok] + 1           # column k + 1 holds calendar day k
+    flat = sales.cell[ok].astype(np.int64) * (span + 1) + pos[ok] + 1   # column k + 1 holds calendar day k
     at = ((cube.days - origin) / np.timedelta64(1, "D")).astype(np.int64)
 
     def window_sum(weights):
@@ -443,6 +455,9 @@ def _low_cover_arrays(basis: str):
         p = ctx.params
         if basis == "forward" and not ctx.has("plans"):
             raise KpiError("low_cover forward needs the plans table (demand from the sales plan)")
+        if basis == "forward" and not len(ctx.table("plans").filter(nw.col("source") == "plan")):
+            ctx.note("The plans table has no 'plan' rows: forward demand is 0, so only SKUs without sellable "
+                     "units are under cover.")
         n_s, n_t = len(cube.skus), len(cube.days)
         demand = np.zeros((n_s, n_t))
         if n_s and n_t:
@@ -462,7 +477,7 @@ def _lost_sales_arrays(method: str):
     def arrays(ctx, cube):
         window = ctx.params["window"]
         sales = _sales(ctx, cube)
-        if method == "traffic_conversion" and sales.page_views_blank == len(sales.units):
+        if method == "traffic_conversion" and len(sales.units) and sales.page_views_blank == len(sales.units):
             raise KpiError("lost_sales traffic_conversion needs sales.page_views, which this dataset does not fill")
         n_c, n_t = cube.listed.shape
         oos = cube.listed & ~cube.in_stock
