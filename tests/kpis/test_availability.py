@@ -486,7 +486,8 @@ def test_kernels_agree_with_reference_loops(seed, backend):
     inv, sales, skus, plans = random_frames(seed)
     ds = dataset(backend, inventory=inv, sales=sales, skus=skus, plans=plans)
     params = {"lifecycles": "new,active,phase_out"} if seed % 2 else {}
-    ref = Reference(inv, sales, skus, plans, lifecycles=("new", "active", "phase_out") if seed % 2 else ("new", "active"))
+    lifecycles = ("new", "active", "phase_out") if seed % 2 else ("new", "active")
+    ref = Reference(inv, sales, skus, plans, lifecycles=lifecycles)
     months = sorted({t.strftime("%Y-%m") for t in ref.days})
     window = 5 + seed
     for definition in ("cell_level", "demand_weighted"):

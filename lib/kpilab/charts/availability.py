@@ -13,8 +13,8 @@ import pandas as pd
 
 from kpilab.charts import PALETTE, axis_format, color_scale, finish, reference_rules, to_pandas
 
-IN_STOCK_SCALE = alt.Scale(domain=[0.6, 0.8, 0.9, 0.97, 1.0], range=["#B2182B", "#EF8A62", "#FDDB8C", "#92C5DE", "#2166AC"],
-                           clamp=True)
+IN_STOCK_SCALE = alt.Scale(domain=[0.6, 0.8, 0.9, 0.97, 1.0],
+                           range=["#B2182B", "#EF8A62", "#FDDB8C", "#92C5DE", "#2166AC"], clamp=True)
 
 
 def daily_lines(daily, labels: dict[str, str], *, unit: str = "share", title: str | None = None,

@@ -13,7 +13,9 @@ reference days) are the hot path, so they run as numpy kernels on a dense cells 
 with cumulative sums (see ``_Cube``). Each definition first builds per-entity × day additive
 arrays; the per-entity detail is their sum per calendar month (cell × month, or SKU × month for
 the network-level definitions), so month grouping and any pooling stay exact, and
-``daily_series`` sums the same arrays over entities to give the value per day.
+``daily_series`` sums the same arrays over entities to give the value per day. The cube of a pool
+is kept for the last few (dataset fingerprint, pool) keys, so the many comparisons of one page
+share it (a Dataset's frames must not be changed in place after it is made).
 
 Worked check of the spec — 100 SKUs in 20 warehouses, one SKU out in all 20 and one out in 10:
 
@@ -97,7 +99,11 @@ def _codes(series, values: np.ndarray | None = None) -> tuple[np.ndarray, np.nda
     if values is not None:
         if not len(values):
             return np.full(len(arr), -1, dtype=np.int64), values
-        found = pc.index_in(arr, value_set=pa.array(list(values), type=arr.type))
+        try:
+            found = pc.index_in(arr, value_set=pa.array(list(values), type=arr.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):   # e.g. ids read as numbers
+            found = pc.index_in(pc.cast(arr, pa.large_string()),
+                                value_set=pa.array([str(v) for v in values], type=pa.large_string()))
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64), values
     encoded = arr.dictionary_encode()
     distinct = np.array(encoded.dictionary.to_pylist(), dtype=object)
