@@ -48,13 +48,12 @@ def _trailing(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndar
     if not days or not skus:
         return out
     sales = ctx.table("sales").select("sku", "date", "units")
-    sku_codes = {s: i for i, s in enumerate(skus)}
     first = np.datetime64(days[0], "D") - window * _DAY
     last = np.datetime64(days[-1], "D")
     span = int((last - first) / _DAY) + 1
     sku_col = sales["sku"].to_numpy().astype(object)
     day_col = sales["date"].to_numpy().astype("datetime64[D]")
-    idx = np.array([sku_codes.get(s, -1) for s in sku_col], dtype=np.int64)
+    idx = _positions(skus, sku_col)
     pos = ((day_col - first) / _DAY).astype(np.int64)
     keep = (idx >= 0) & (pos >= 0) & (pos < span)
     dense = np.zeros((len(skus), span + 1))
@@ -71,8 +70,7 @@ def _forward(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndarr
     plans = (ctx.table("plans").filter(nw.col("source") == "plan")
              .with_columns(m=month_number("month"), v=month_number("version_month"))
              .select("sku", "m", "v", "units"))
-    sku_codes = {s: i for i, s in enumerate(skus)}
-    p_sku = np.array([sku_codes.get(s, -1) for s in plans["sku"].to_numpy().astype(object)], dtype=np.int64)
+    p_sku = _positions(skus, plans["sku"].to_numpy().astype(object))
     p_month, p_version = plans["m"].to_numpy(), plans["v"].to_numpy()
     p_units = plans["units"].to_numpy().astype(float)
     first = np.datetime64(days[0], "D")
@@ -104,3 +102,13 @@ def _latest_versions(sku: np.ndarray, month: np.ndarray, version: np.ndarray, m0
     last = np.ones(len(order), dtype=bool)
     last[:-1] = (sku[order][1:] != sku[order][:-1]) | (month[order][1:] != month[order][:-1])
     return order[last]
+
+
+def _positions(skus: list[str], values: np.ndarray) -> np.ndarray:
+    """Index of each value in the sorted ``skus`` list, −1 where it is not there (vectorised)."""
+    ordered = np.array(skus, dtype=object)
+    if not len(ordered) or not len(values):
+        return np.full(len(values), -1, dtype=np.int64)
+    values = values.astype(str).astype(object)
+    pos = np.minimum(np.searchsorted(ordered.astype(str), values.astype(str)), len(ordered) - 1)
+    return np.where(ordered[pos] == values, pos, -1).astype(np.int64)
