@@ -44,8 +44,9 @@ st.title(t("Logistics — what does it cost, and is stock near the customer?", "
 ds = state.dataset()
 
 # ---------------------------------------------------------------------------------------------- cost
-st.subheader(t("Logistics cost: to GMV and per order", "物流费比与单均物流成本"))
-if components.kpi_available(COST, ds):
+# Each section is a fragment: a control inside one re-runs that section only.
+@st.fragment
+def cost_section() -> None:
     params = widgets.param_inputs(COST, "logistics") if COST.params else {}   # none of its own today
     labels = _labels(COST)
     with components.guarded(tl(COST.name)):
@@ -112,14 +113,16 @@ if components.kpi_available(COST, ds):
                                 "logistics_dl_warehouse")
 
 # ---------------------------------------------------------------------------------------------- local fulfilment
-st.subheader(t("Local fulfilment: orders served from the customer's region", "本地订单达成率"))
-st.caption(t("Share of sub-orders shipped from a warehouse serving the customer's region (Hangzhou orders from the "
-             "Zhejiang warehouse, not Tianjin or Guangzhou). 75–80% is already good; higher may mean stock spread "
-             "too thin across warehouses. Categories shipped nationwide from one warehouse (luxury, electronics) "
-             "should be left out of both counts — compare the two definitions.",
-             "由服务客户所在区域的仓库发货的子订单占比 (杭州订单由浙江仓而非天津仓、广州仓满足)。75~80% 已算不错; "
-             "更高可能是过度多布库存。一仓发全国的类目 (奢侈品、数码) 应在分子分母中都剔除 — 请对比两种口径。"))
-if components.kpi_available(LOCAL, ds):
+LOCAL_CAPTION = t("Share of sub-orders shipped from a warehouse serving the customer's region (Hangzhou orders from the "
+                  "Zhejiang warehouse, not Tianjin or Guangzhou). 75–80% is already good; higher may mean stock spread "
+                  "too thin across warehouses. Categories shipped nationwide from one warehouse (luxury, electronics) "
+                  "should be left out of both counts — compare the two definitions.",
+                  "由服务客户所在区域的仓库发货的子订单占比 (杭州订单由浙江仓而非天津仓、广州仓满足)。75~80% 已算不错; "
+                  "更高可能是过度多布库存。一仓发全国的类目 (奢侈品、数码) 应在分子分母中都剔除 — 请对比两种口径。")
+
+
+@st.fragment
+def local_section() -> None:
     local_params = widgets.param_inputs(LOCAL, "logistics_local") if LOCAL.params else {}   # none of its own today
     local_labels = _labels(LOCAL)
     band = tuple(r.value for r in LOCAL.definitions[0].references)
@@ -160,3 +163,12 @@ if components.kpi_available(LOCAL, ds):
         with d2:
             components.download(local[(dimension,)].wide(), t("By group (CSV)", "按分组 (CSV)"),
                                 f"local_fulfilment_by_{dimension}.csv", "logistics_dl_local_group")
+
+
+st.subheader(t("Logistics cost: to GMV and per order", "物流费比与单均物流成本"))
+if components.kpi_available(COST, ds):
+    cost_section()
+st.subheader(t("Local fulfilment: orders served from the customer's region", "本地订单达成率"))
+st.caption(LOCAL_CAPTION)
+if components.kpi_available(LOCAL, ds):
+    local_section()

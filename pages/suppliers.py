@@ -13,7 +13,6 @@ from kpilab.kpis import get_kpi
 from kpilab.kpis import suppliers as sup
 
 OTIF, INSPECTION, PREFERRED = (get_kpi(k) for k in ("otif", "inspection_pass_rate", "preferred_supplier_share"))
-GROUPINGS = ((), ("supplier",), ("month",), ("rush",))
 WINDOWS = {(7, 3): t("−7/+3 (the article's)", "前 7 后 3 (文章)"), (3, 1): t("−3/+1 (strict)", "前 3 后 1 (严格)"),
            (14, 7): t("−14/+7 (loose)", "前 14 后 7 (宽松)"), (0, 0): t("promised day only", "仅承诺当日")}
 
@@ -35,7 +34,9 @@ st.caption(t("OTIF is the second-level KPI behind availability: when suppliers d
 ds = state.dataset()
 
 # ---------------------------------------------------------------------------------------------- OTIF
-if components.kpi_available(OTIF, ds):
+# Each section is a fragment: a control inside one re-runs that section only.
+@st.fragment
+def otif_section() -> None:
     st.subheader(t("OTIF under three definitions", "三种口径下的 OTIF"))
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -50,129 +51,119 @@ if components.kpi_available(OTIF, ds):
     params = {"early_days": early, "late_days": late, "line_fill": line_fill}
     params |= widgets.param_inputs(OTIF, "suppliers", names=("exclude_scarce", "orders", "as_of"), columns=3)
     labels = _labels(OTIF)
+    main = st.container()
 
-    with components.guarded(tl(OTIF.name)):
-        views = state.derive("suppliers_otif", lambda d, p: sup.compare_groupings(d, "otif", GROUPINGS, **dict(p)),
-                             _key(params))
-        overall = views[()]
-        components.definition_cards(overall)
-        components.notes(overall)
-
-        per_supplier = views[("supplier",)]
-        st.altair_chart(supplier_charts.value_bars(
-            charts.wide_to_long(per_supplier.wide(), ["supplier"], labels), category="supplier", series="definition",
-            series_order=list(labels.values()), y_title="OTIF",
-            title=t("OTIF per supplier: value, line and whole-order readings", "各供应商 OTIF: 按金额、按行、按整单")),
-            theme=None, width="stretch")
-        st.caption(t("A supplier far higher by value than by line delivers its big lines and leaves small ones "
-                     "short; by order is lowest when POs have many lines.",
-                     "按金额远高于按行的供应商: 大金额行交够了, 小行没交够; 采购单行数多时按整单最低。"))
-        components.download(per_supplier.wide(), t("OTIF per supplier (CSV)", "各供应商 OTIF (CSV)"),
-                            "otif_per_supplier.csv", "suppliers_dl_per_supplier")
-
-        left, right = st.columns(2)
-        with left:
-            timing = state.derive("suppliers_timing", lambda d, p: sup.receipt_timing(d, **dict(p)), _key(params))
-            st.altair_chart(supplier_charts.receipt_timing(
-                timing, early_days=early, late_days=late,
-                labels={"early": t("too early", "过早"), "in_window": t("in the window", "窗口内"),
-                        "late": t("late", "延迟")},
-                x_title=t("days from promised date (ends hold the tails)", "距承诺日天数 (两端为截断的尾部)"),
-                y_title=t("units received", "到货件数"), window_label=t("on-time window", "准时窗口"),
-                title=t("Where receipts land against the window", "到货落在窗口的哪里")), theme=None, width="stretch")
-        with right:
-            curve = sup.fill_curve(overall.results["by_line"].detail, [x / 100 for x in range(50, 101, 5)])
-            st.altair_chart(supplier_charts.pass_mark_curve(
-                curve, current=line_fill, x_title=t("line fill mark", "订单行满足线"),
-                y_title=t("OTIF by line", "按行 OTIF"), current_label=t("mark in use", "当前满足线"),
-                title=t("By-line OTIF as the fill mark moves", "按行 OTIF 随满足线变化")), theme=None, width="stretch")
-        st.altair_chart(charts.trend(charts.wide_to_long(views[("month",)].wide(), ["month"], labels), x="month",
-                                     series="definition", unit="share",
-                                     title=t("OTIF by month of promised date", "按承诺到货月份的 OTIF")),
-                        theme=None, width="stretch")
-
-    # ------------------------------------------------------------------------------ ranking stability
     st.subheader(t("Does the supplier ranking depend on the definition?", "供应商排名是否取决于口径?"))
     st.caption(t("Suppliers ranked under each definition at the window above, and by line under other windows. "
                  "Spearman ρ and Kendall τ compare two rankings: 1 = same order, 0 = unrelated, −1 = reversed. "
                  "A low value means the choice of definition decides who is 'best'.",
                  "在上方窗口下按各口径给供应商排名, 并在其他窗口下按行排名。Spearman ρ 与 Kendall τ 比较两个排名: "
                  "1 = 顺序相同, 0 = 无关, −1 = 完全相反。值低说明'谁最好'取决于口径的选择。"))
-    with components.guarded(t("Supplier ranking", "供应商排名")):
-        r1, r2, r3 = st.columns([3, 1, 1])
-        with r1:
-            other = st.multiselect(t("Other windows (by line)", "其他窗口 (按行)"),
-                                   [w for w in WINDOWS if w != (early, late)], default=[(3, 1), (14, 7)],
-                                   format_func=WINDOWS.get, key="suppliers_windows")
-        with r2:
-            metric = st.radio(t("Correlation", "相关系数"), ["spearman", "kendall"], horizontal=True,
-                              key="suppliers_metric", format_func={"spearman": "Spearman ρ", "kendall": "Kendall τ"}.get)
-        with r3:
-            min_lines = st.number_input(t("Min. lines per supplier", "供应商最少行数"), 1, 500, 5,
-                                        key="suppliers_min_lines")
-        base = {k: v for k, v in params.items() if k not in ("early_days", "late_days")}
-        scenarios = sup.ranking_scenarios(windows=((early, late),)) + sup.ranking_scenarios(("by_line",), other)
-        spec = tuple((s.label, s.definition, tuple(sorted(s.params.items()))) for s in scenarios)
-        ranking = state.derive("suppliers_ranking", lambda d, sc, m, p: sup.supplier_ranking(
-            d, [sup.Scenario(lbl, dfn, dict(ps)) for lbl, dfn, ps in sc], min_count=m, **dict(p)),
-            spec, min_lines, _key(base))
-        correlations = sup.rank_correlations(ranking)
-        order = [s.label for s in scenarios]
-        left, right = st.columns([3, 2])
-        with left:
-            st.altair_chart(supplier_charts.rank_slope(
-                ranking, order=order, y_title=t("rank (1 = best)", "排名 (1 = 最好)"),
-                title=t("Supplier rank under each definition and window", "各口径与窗口下的供应商排名")),
-                theme=None, width="stretch")
-        with right:
-            st.altair_chart(supplier_charts.correlation_grid(
-                correlations, metric=metric, order=order, metric_title=metric,
-                title=t("Rank correlation between scenarios", "情景之间的排名相关性")), theme=None, width="stretch")
-        components.table(correlations, key="suppliers_correlations")
-        d1, d2 = st.columns(2)
-        with d1:
-            components.download(ranking, t("Ranks (CSV)", "排名 (CSV)"), "otif_supplier_ranks.csv", "suppliers_dl_ranks")
-        with d2:
-            components.download(correlations, t("Rank correlations (CSV)", "排名相关性 (CSV)"),
-                                "otif_rank_correlations.csv", "suppliers_dl_corr")
-
-    # ------------------------------------------------------------------------------ rush / scarce
+    r1, r2, r3 = st.columns([3, 1, 1])
+    with r1:
+        other = st.multiselect(t("Other windows (by line)", "其他窗口 (按行)"),
+                               [w for w in WINDOWS if w != (early, late)], default=[(3, 1), (14, 7)],
+                               format_func=WINDOWS.get, key="suppliers_windows")
+    with r2:
+        metric = st.radio(t("Correlation", "相关系数"), ["spearman", "kendall"], horizontal=True,
+                          key="suppliers_metric", format_func={"spearman": "Spearman ρ", "kendall": "Kendall τ"}.get)
+    with r3:
+        min_lines = st.number_input(t("Min. lines per supplier", "供应商最少行数"), 1, 500, 5,
+                                    key="suppliers_min_lines")
+    ranking_area = st.container()
     st.subheader(t("Rush orders and scarce SKUs", "急单与稀缺品"))
-    with components.guarded(t("Rush and scarce", "急单与稀缺品")):
-        left, right = st.columns(2)
-        with left:
-            st.altair_chart(supplier_charts.value_bars(
-                charts.wide_to_long(views[("rush",)].wide(), ["rush"], labels), category="definition", series="rush",
-                series_order=[False, True], series_labels={False: t("normal orders", "正常单"),
-                                                           True: t("rush orders", "急单")},
-                order=list(labels.values()), y_title="OTIF",
-                title=t("Rush vs normal orders", "急单 vs 正常单")), theme=None, width="stretch")
-            st.caption(t("Rush orders are placed inside the supplier's lead time: judge them apart, and fix the "
-                         "ordering before blaming the supplier.",
-                         "急单是在供应商提前期之内下的单: 应分开评估, 先改善下单节奏, 再追究供应商。"))
-        with right:
-            scarce = state.derive("suppliers_scarce", lambda d, p: sup.variants(
-                d, "otif", "exclude_scarce", [True, False], **dict(p)),
-                _key({k: v for k, v in params.items() if k != "exclude_scarce"}))
-            st.altair_chart(supplier_charts.value_bars(
-                scarce, category="definition", series="variant", series_order=["true", "false"],
-                category_labels=labels, order=list(labels), y_title="OTIF",
-                series_labels={"true": t("scarce SKUs excluded", "排除稀缺品"), "false": t("scarce SKUs included", "包含稀缺品")},
-                title=t("Scarce-goods pool in or out", "稀缺品池: 排除与否")), theme=None, width="stretch")
-            st.caption(t("Items no supplier can deliver in full (Moutai, Lego…) are kept in a scarce pool, left out "
-                         "of OTIF, and the pool is reviewed regularly.",
-                         "茅台、乐高这类采不到也不能怪供应商的货放进稀缺品池, 不计入 OTIF, 并定期 review 池子。"))
-        components.download(scarce, t("Scarce in/out (CSV)", "稀缺品排除与否 (CSV)"), "otif_scarce_variants.csv",
-                            "suppliers_dl_scarce")
+    rush_area = st.container()
 
-    with st.expander(t("What each definition says, and when to prefer it", "每个口径的含义与适用场景")):
-        for d in OTIF.definitions:
-            st.markdown(f"**{tl(d.name)}** — `{d.formula}`  \n{tl(d.says)}  \n*{t('Prefer when', '适用')}:* "
-                        f"{tl(d.prefer_when)}")
+    with components.guarded(tl(OTIF.name)):
+        ov = state.derive("suppliers_otif", lambda d, w, m, p: sup.otif_overview(d, windows=w, min_lines=m, **dict(p)),
+                          tuple(other), int(min_lines), _key(params))
+        overall = ov.views[()]
+        with main:
+            components.definition_cards(overall, references=False)
+            components.notes(overall)
+            st.altair_chart(supplier_charts.value_bars(
+                charts.wide_to_long(ov.views[("supplier",)].wide(), ["supplier"], labels), category="supplier",
+                series="definition", series_order=list(labels.values()), y_title="OTIF",
+                title=t("OTIF per supplier: value, line and whole-order readings", "各供应商 OTIF: 按金额、按行、按整单")),
+                theme=None, width="stretch")
+            st.caption(t("A supplier far higher by value than by line delivers its big lines and leaves small ones "
+                         "short; by order is lowest when POs have many lines.",
+                         "按金额远高于按行的供应商: 大金额行交够了, 小行没交够; 采购单行数多时按整单最低。"))
+            components.download(ov.views[("supplier",)].wide(), t("OTIF per supplier (CSV)", "各供应商 OTIF (CSV)"),
+                                "otif_per_supplier.csv", "suppliers_dl_per_supplier")
+            left, right = st.columns(2)
+            with left:
+                st.altair_chart(supplier_charts.receipt_timing(
+                    ov.timing, early_days=early, late_days=late,
+                    labels={"early": t("too early", "过早"), "in_window": t("in the window", "窗口内"),
+                            "late": t("late", "延迟")},
+                    x_title=t("days from promised date (ends hold the tails)", "距承诺日天数 (两端为截断的尾部)"),
+                    y_title=t("units received", "到货件数"), window_label=t("on-time window", "准时窗口"),
+                    title=t("Where receipts land against the window", "到货落在窗口的哪里")), theme=None, width="stretch")
+            with right:
+                curve = sup.fill_curve(overall.results["by_line"].detail, [x / 100 for x in range(50, 101, 5)])
+                st.altair_chart(supplier_charts.pass_mark_curve(
+                    curve, current=line_fill, x_title=t("line fill mark", "订单行满足线"),
+                    y_title=t("OTIF by line", "按行 OTIF"), current_label=t("mark in use", "当前满足线"),
+                    title=t("By-line OTIF as the fill mark moves", "按行 OTIF 随满足线变化")), theme=None, width="stretch")
+            st.altair_chart(charts.trend(charts.wide_to_long(ov.views[("month",)].wide(), ["month"], labels),
+                                         x="month", series="definition", unit="share",
+                                         title=t("OTIF by month of promised date", "按承诺到货月份的 OTIF")),
+                            theme=None, width="stretch")
+            with st.expander(t("What each definition says, and when to prefer it", "每个口径的含义与适用场景")):
+                for d in OTIF.definitions:
+                    st.markdown(f"**{tl(d.name)}** — `{d.formula}`  \n{tl(d.says)}  \n*{t('Prefer when', '适用')}:* "
+                                f"{tl(d.prefer_when)}")
+
+        with ranking_area:
+            left, right = st.columns([3, 2])
+            with left:
+                st.altair_chart(supplier_charts.rank_slope(
+                    ov.ranking, order=list(ov.scenarios), y_title=t("rank (1 = best)", "排名 (1 = 最好)"),
+                    title=t("Supplier rank under each definition and window", "各口径与窗口下的供应商排名")),
+                    theme=None, width="stretch")
+            with right:
+                st.altair_chart(supplier_charts.correlation_grid(
+                    ov.correlations, metric=metric, order=list(ov.scenarios), metric_title=metric,
+                    title=t("Rank correlation between scenarios", "情景之间的排名相关性")), theme=None, width="stretch")
+            components.table(ov.correlations, key="suppliers_correlations")
+            d1, d2 = st.columns(2)
+            with d1:
+                components.download(ov.ranking, t("Ranks (CSV)", "排名 (CSV)"), "otif_supplier_ranks.csv",
+                                    "suppliers_dl_ranks")
+            with d2:
+                components.download(ov.correlations, t("Rank correlations (CSV)", "排名相关性 (CSV)"),
+                                    "otif_rank_correlations.csv", "suppliers_dl_corr")
+
+        with rush_area:
+            left, right = st.columns(2)
+            with left:
+                st.altair_chart(supplier_charts.value_bars(
+                    charts.wide_to_long(ov.views[("rush",)].wide(), ["rush"], labels), category="definition",
+                    series="rush", series_order=[False, True],
+                    series_labels={False: t("normal orders", "正常单"), True: t("rush orders", "急单")},
+                    order=list(labels.values()), y_title="OTIF", title=t("Rush vs normal orders", "急单 vs 正常单")),
+                    theme=None, width="stretch")
+                st.caption(t("Rush orders are placed inside the supplier's lead time: judge them apart, and fix the "
+                             "ordering before blaming the supplier.",
+                             "急单是在供应商提前期之内下的单: 应分开评估, 先改善下单节奏, 再追究供应商。"))
+            with right:
+                st.altair_chart(supplier_charts.value_bars(
+                    ov.scarce, category="definition", series="variant", series_order=["true", "false"],
+                    category_labels=labels, order=list(labels), y_title="OTIF",
+                    series_labels={"true": t("scarce SKUs excluded", "排除稀缺品"),
+                                   "false": t("scarce SKUs included", "包含稀缺品")},
+                    title=t("Scarce-goods pool in or out", "稀缺品池: 排除与否")), theme=None, width="stretch")
+                st.caption(t("Items no supplier can deliver in full (Moutai, Lego…) are kept in a scarce pool, left "
+                             "out of OTIF, and the pool is reviewed regularly.",
+                             "茅台、乐高这类采不到也不能怪供应商的货放进稀缺品池, 不计入 OTIF, 并定期 review 池子。"))
+            components.download(ov.scarce, t("Scarce in/out (CSV)", "稀缺品排除与否 (CSV)"), "otif_scarce_variants.csv",
+                                "suppliers_dl_scarce")
+
 
 # ---------------------------------------------------------------------------------------------- inspection
-st.subheader(t("Inspection pass rate: by quantity or by delivery lot", "验货合格率: 按数量还是按交货票数"))
-if components.kpi_available(INSPECTION, ds):
+@st.fragment
+def inspection_section() -> None:
     c1, c2 = st.columns([2, 3])
     with c1:
         lot = INSPECTION.param("lot_threshold")
@@ -222,8 +213,8 @@ if components.kpi_available(INSPECTION, ds):
                             "inspection_pass_rate_per_supplier.csv", "suppliers_dl_inspection")
 
 # ---------------------------------------------------------------------------------------------- preferred share
-st.subheader(t("Preferred-supplier share: by tier or by rating", "优质供应商采购占比: 按层级还是按评分"))
-if components.kpi_available(PREFERRED, ds):
+@st.fragment
+def preferred_section() -> None:
     c1, c2 = st.columns([3, 2])
     with c1:
         tiers = widgets.param_input(PREFERRED.param("tiers"), "suppliers_tiers")
@@ -250,3 +241,13 @@ if components.kpi_available(PREFERRED, ds):
                      "在一种口径下算优质、另一种不算的供应商, 就是两种口径的分歧所在 (例如评分不高的品牌方)。"))
         components.download(breakdown, t("Suppliers (CSV)", "供应商明细 (CSV)"), "preferred_supplier_breakdown.csv",
                             "suppliers_dl_breakdown")
+
+
+if components.kpi_available(OTIF, ds):
+    otif_section()
+st.subheader(t("Inspection pass rate: by quantity or by delivery lot", "验货合格率: 按数量还是按交货票数"))
+if components.kpi_available(INSPECTION, ds):
+    inspection_section()
+st.subheader(t("Preferred-supplier share: by tier or by rating", "优质供应商采购占比: 按层级还是按评分"))
+if components.kpi_available(PREFERRED, ds):
+    preferred_section()

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from kpilab import KpiError, compare, compute
-from kpilab.kpis.suppliers import (Scenario, fill_curve, rank_correlations, ranking_scenarios,
-                                   supplier_ranking, variants)
+from kpilab.kpis.suppliers import (Scenario, compare_groupings, fill_curve, otif_overview, preferred_breakdown,
+                                   rank_correlations, ranking_scenarios, supplier_ranking, variants)
 from tests.conftest import dataset, table, value
 
 OTIF_DEFS = ("by_value", "by_line", "by_order")
@@ -543,3 +543,52 @@ def test_sample_every_definition_computes(sample, kpi):
         t = nw.from_native(compute(sample, kpi, d.id, by=by).table, eager_only=True)
         assert len(t) > 1
         print(f"{kpi}.{d.id}: {time.perf_counter() - start:.3f}s")
+
+
+# ----------------------------------------------------------------------------- shared page helpers
+
+def test_compare_groupings_equals_compare(backend):
+    lines, receipts, sku_table = _random_otif(backend, seed=5)
+    ds = otif_ds(backend, lines, receipts, sku_table)
+    groupings = [(), ("supplier",), ("month", "rush"), ("category",)]
+    views = compare_groupings(ds, "otif", groupings, early_days=3, line_fill=0.9)
+    for by in groupings:
+        expected = compare(ds, "otif", by=by, early_days=3, line_fill=0.9)
+        for d in OTIF_DEFS:
+            got = nw.from_native(views[by].results[d].table, eager_only=True)
+            want = nw.from_native(expected.results[d].table, eager_only=True)
+            assert type(got.to_native()) is type(want.to_native())          # the input's backend
+            pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas())
+            assert views[by].results[d].notes == expected.results[d].notes
+
+
+def test_otif_overview_matches_the_single_helpers(backend):
+    lines, receipts, sku_table = _random_otif(backend, seed=8)
+    ds = otif_ds(backend, lines, receipts, sku_table)
+    ov = otif_overview(ds, windows=((3, 1), (7, 3)), min_lines=2, late_days=2)
+    assert ov.scenarios == ("by_value −7/+2", "by_line −7/+2", "by_order −7/+2", "by_line −3/+1", "by_line −7/+3")
+    ranking = supplier_ranking(ds, [Scenario(s, s.split()[0], {}) for s in ov.scenarios[:3]], min_count=2,
+                               late_days=2)
+    got = nw.from_native(ov.ranking, eager_only=True).to_pandas()
+    want = nw.from_native(ranking, eager_only=True).to_pandas()
+    pd.testing.assert_frame_equal(got[got.scenario.isin(ov.scenarios[:3])].reset_index(drop=True), want)
+    scarce = nw.from_native(ov.scarce, eager_only=True).to_pandas()
+    assert dict(zip(scarce.definition[scarce.variant == "false"], scarce.value[scarce.variant == "false"])) == \
+        pytest.approx(all_values(ds, late_days=2, exclude_scarce=False))
+    timing = nw.from_native(ov.timing, eager_only=True).to_pandas()
+    # the receipts of the judged lines, by position: in_window units are what on_time was capped from
+    detail = nw.from_native(ov.views[()].results["by_line"].detail, eager_only=True).to_pandas()
+    assert timing.loc[timing.position == "in_window", "units"].sum() == pytest.approx(detail.window_units.sum())
+    assert timing.loc[timing.position == "late", "units"].sum() == pytest.approx(detail.late_units.sum())
+    assert timing.offset_days.between(-30, 30).all()
+
+
+def test_preferred_breakdown(backend):
+    ds = preferred_ds(backend)
+    out = nw.from_native(preferred_breakdown(ds), eager_only=True).to_pandas().set_index("supplier")
+    # S5 350 (other, unrated), S3 300 (primary_distributor, 70), S2 200, S1 100, S4 50 (unknown → other)
+    assert list(out.index) == ["S5", "S3", "S2", "S1", "S4"]
+    assert out.share.sum() == pytest.approx(1.0) and out.loc["S3", "share"] == pytest.approx(0.3)
+    assert out.loc["S3", "by_tier"] and not out.loc["S3", "by_rating"]          # the two readings disagree
+    assert out.loc["S2", "by_rating"] and not out.loc["S2", "by_tier"]
+    assert out.loc["S4", "tier"] == "other" and not out.loc["S4", "by_rating"]

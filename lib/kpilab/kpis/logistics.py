@@ -147,10 +147,10 @@ def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
     order = cost to GMV × GMV per order, so when orders fall while GMV holds, cost per order
     rises and cost to GMV does not: the two index lines part exactly as orders and GMV do.
     """
-    from kpilab.engine import compare
+    from kpilab.kpis.suppliers import compare_groupings
 
     by = tuple(c for c in by if c != "month")
-    cmp = compare(dataset, "logistics_cost", by=("month", *by), **params)
+    cmp = compare_groupings(dataset, "logistics_cost", [("month", *by)], **params)[("month", *by)]
     keys = ["month", *by]
     gmv = nw.from_native(cmp.results["cost_to_gmv"].table, eager_only=True)
     per_order = nw.from_native(cmp.results["cost_per_order"].table, eager_only=True)
@@ -174,7 +174,8 @@ def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
     groups = ["measure", *by]
     out = long.join(base_values, on=groups, how="left").with_columns(
         index=ratio(nw.col("value") * 100.0, nw.col("_base").fill_null(0.0))).drop("_base")
-    return out.sort("measure", *by, "month").to_native()
+    native = out.sort("measure", *by, "month").to_native()
+    return native.reset_index(drop=True) if hasattr(native, "reset_index") else native
 
 
 # --------------------------------------------------------------------------- local fulfilment

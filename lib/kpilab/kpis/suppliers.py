@@ -183,14 +183,14 @@ def _otif_order_stats(ctx, p, by):
             .sort(keys))
 
 
-def receipt_timing(dataset, *, clip: int = 30, **params) -> Any:
+def receipt_timing(dataset, *, clip: int = 30, _shared=None, **params) -> Any:
     """Where the receipts of the judged PO lines land against their promised dates.
 
     A tidy table: offset_days (received_date − promised_date, clipped to ±``clip`` so the tails
     pile up at the ends), position (early / in_window / late under the window of ``params``),
     units (Σ receipt units), receipts (rows). Receipts after as_of are not seen, as in OTIF.
     """
-    shared = _Shared(dataset, "otif")
+    shared = _shared or _Shared(dataset, "otif")
     ctx = shared.context(params)
     p = ctx.params
     judged = otif_lines(ctx, p).select("po_line_id")
@@ -202,12 +202,13 @@ def receipt_timing(dataset, *, clip: int = 30, **params) -> Any:
     offset = nw.col("_offset")
     position = (nw.when(offset < -early).then(nw.lit("early"))
                 .when(offset > late).then(nw.lit("late")).otherwise(nw.lit("in_window")))
-    return (receipts.join(judged, on="po_line_id", how="inner")
-            .with_columns(position=position,
-                          offset_days=nw.min_horizontal(nw.max_horizontal(offset, nw.lit(-clip)), nw.lit(clip)))
-            .group_by("offset_days", "position")
-            .agg(nw.col("units").sum(), nw.len().alias("receipts"))
-            .sort("offset_days", "position").to_native())
+    return shared.native(receipts.join(judged, on="po_line_id", how="inner")
+                         .with_columns(position=position,
+                                       offset_days=nw.min_horizontal(nw.max_horizontal(offset, nw.lit(-clip)),
+                                                                     nw.lit(clip)))
+                         .group_by("offset_days", "position")
+                         .agg(nw.col("units").sum(), nw.len().alias("receipts"))
+                         .sort("offset_days", "position"))
 
 
 def fill_curve(detail, thresholds: Sequence[float]) -> Any:
@@ -315,45 +316,107 @@ def preferred_breakdown(dataset, **params) -> Any:
     rating = _preferred_stats("by_rating")(ctx, p, ()).select("po_line_id", by_rating="preferred")
     rows = purchase_lines(ctx, p).join(tier, on="po_line_id").join(rating, on="po_line_id")
     total = rows["purchase_value"].sum()
-    return (rows.group_by("supplier", "tier", "rating")     # tier and rating are the supplier's own
-            .agg(nw.col("purchase_value").sum(), nw.col("by_tier").max(), nw.col("by_rating").max())
-            .with_columns(nw.col("by_tier", "by_rating").cast(nw.Boolean),
-                          share=nw.col("purchase_value") / total if total else nw.lit(float("nan")))
-            .select("supplier", "tier", "rating", "purchase_value", "share", "by_tier", "by_rating")
-            .sort("purchase_value", descending=True).to_native())
-
+    return shared.native(
+        rows.group_by("supplier", "tier", "rating")     # tier and rating are the supplier's own
+        .agg(nw.col("purchase_value").sum(), nw.col("by_tier").max(), nw.col("by_rating").max())
+        .with_columns(nw.col("by_tier", "by_rating").cast(nw.Boolean),
+                      share=nw.col("purchase_value") / total if total else nw.lit(float("nan")))
+        .select("supplier", "tier", "rating", "purchase_value", "share", "by_tier", "by_rating")
+        .sort("purchase_value", descending=True))
 
 
 class _Shared:
-    """Requests on one dataset that share their parameter-free preparation (the PO lines with
-    their receipts, the sub-orders with their regions…): every ``ctx.cached`` key of this
-    family names the parameters it depends on, so one memo can serve several parameter sets."""
+    """Requests on one dataset that share their work, for the page helpers below.
+
+    - One memo: every ``ctx.cached`` key of these families names the parameters it depends on,
+      so the parameter-free preparation (PO lines with their receipts, sub-orders with their
+      regions…) is built once for all parameter sets.
+    - One result per (parameters, definition, grouping): a ranking at the page's window reuses
+      the per-supplier comparison already made.
+    - Polars underneath: a pandas dataset's tables of this KPI are viewed as polars frames (the
+      narwhals code gives identical results on both — every test runs on both — and polars is
+      several times faster on these many small steps); results come back on the input's
+      backend. A grouping by SKU-master columns uses the dataset as given (ABC classes are
+      derived from sales).
+    """
 
     def __init__(self, dataset, kpi):
         from kpilab.kpis import get_kpi
 
-        self.dataset = dataset
+        self.original = dataset
         self.kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
+        self.fast, self.to_input = _polars_view(dataset, (*self.kpi.tables, *self.kpi.optional_tables))
         self.memo: dict = {}
+        self.contexts: dict = {}
+        self.results: dict = {}
+        self.converted: dict = {}
 
-    def context(self, params: Mapping[str, Any]):
+    def context(self, params: Mapping[str, Any], dataset=None):
+        """A Context on the fast view (or ``dataset``) sharing this memo; frames are on that view's
+        backend — pass them through ``native`` before returning them."""
         from kpilab.engine import Context
 
-        ctx = Context(self.dataset, self.kpi.resolve_params(dict(params)))
-        if self.kpi.family in ("suppliers", "logistics"):
-            ctx._memo = self.memo
-        return ctx
+        dataset = self.fast if dataset is None else dataset
+        resolved = self.kpi.resolve_params(dict(params))
+        key = (id(dataset), tuple(sorted(resolved.items())))
+        if key not in self.contexts:
+            ctx = Context(dataset, resolved)
+            if self.kpi.family in ("suppliers", "logistics") and dataset is self.fast:
+                ctx._memo = self.memo
+            self.contexts[key] = ctx
+        return self.contexts[key]
+
+    def native(self, frame):
+        """A frame of the fast view as a native frame of the input's backend (each distinct frame
+        converted once, so results sharing a detail still share it — and pickle it once)."""
+        key = id(frame)
+        if key not in self.converted:
+            self.converted[key] = (frame, self.to_input(frame))
+        return self.converted[key][1]
 
     def compare(self, groupings: Iterable[Sequence[str]], definitions=None, **params) -> dict:
+        from dataclasses import replace
+
         from kpilab.engine import Comparison, _check_by, _compute
 
-        ctx = self.context(params)
         chosen = [self.kpi.definition(d) for d in (definitions or [d.id for d in self.kpi.definitions])]
+        own = ("month", *self.kpi.dims)
         out = {}
         for by in groupings:
-            by = _check_by(self.kpi, self.dataset, by)
-            out[by] = Comparison(self.kpi.id, {d.id: _compute(ctx, self.kpi, d, by) for d in chosen})
+            by = _check_by(self.kpi, self.original, by)
+            fast = all(c in own for c in by)
+            ctx = self.context(params, None if fast else self.original)
+            results = {}
+            for d in chosen:
+                key = (id(ctx), d.id, by)
+                if key not in self.results:
+                    result = _compute(ctx, self.kpi, d, by)
+                    if fast:
+                        result = replace(result, table=self.native(result.table), detail=self.native(result.detail))
+                    self.results[key] = result
+                results[d.id] = self.results[key]
+            out[by] = Comparison(self.kpi.id, results)
         return out
+
+
+def _polars_view(dataset, tables: Iterable[str]):
+    """(dataset of these tables as polars, converter back to the input's backend)."""
+    try:
+        import polars as pl
+    except ImportError:       # pragma: no cover - polars is a dependency
+        return dataset, lambda frame: nw.to_native(frame) if isinstance(frame, nw.DataFrame) else frame
+    picked = {n: t for n, t in dataset.tables.items() if n in set(tables)}
+    if all(isinstance(t, pl.DataFrame) for t in dataset.tables.values()):
+        return dataset, lambda frame: nw.to_native(frame) if isinstance(frame, nw.DataFrame) else frame
+    from kpilab.dataset import Dataset
+
+    view = Dataset({n: pl.from_pandas(t) if not isinstance(t, pl.DataFrame) else t for n, t in picked.items()},
+                   dataset.name, dataset.report, dataset.fingerprint)
+
+    def to_input(frame):
+        frame = nw.from_native(frame, eager_only=True)
+        return frame.to_pandas() if frame.implementation.is_polars() else _tidy(frame)
+    return view, to_input
 
 
 def compare_groupings(dataset, kpi: str, groupings: Iterable[Sequence[str]], definitions=None,
@@ -365,13 +428,13 @@ def compare_groupings(dataset, kpi: str, groupings: Iterable[Sequence[str]], def
 
 
 def variants(dataset, kpi: str, param: str, values: Iterable[Any], *, definitions=None,
-             by: Sequence[str] = (), **params) -> Any:
+             by: Sequence[str] = (), _shared=None, **params) -> Any:
     """The KPI's definitions under several values of one parameter, as a tidy table.
 
     Columns: ``param`` value as text (``variant``), definition, grouping columns, value. E.g.
     OTIF with exclude_scarce true/false, orders normal/rush, or inspection scope all/new_first.
     """
-    shared = _Shared(dataset, kpi)
+    shared = _shared or _Shared(dataset, kpi)
     frames = []
     by = tuple(by)
     for v in values:
@@ -381,7 +444,13 @@ def variants(dataset, kpi: str, param: str, values: Iterable[Any], *, definition
             frames.append(table.select(
                 nw.lit(_text(v)).alias("variant"), nw.lit(definition).alias("definition"),
                 *by, nw.col("value").cast(nw.Float64)))
-    return nw.concat(frames).to_native()
+    return _tidy(nw.concat(frames))
+
+
+def _tidy(frame: nw.DataFrame):
+    """The native frame; a pandas one gets a clean 0…n−1 index after sorting and joins."""
+    native = frame.to_native()
+    return native.reset_index(drop=True) if hasattr(native, "reset_index") else native
 
 
 def _text(value: Any) -> str:
@@ -409,7 +478,7 @@ def ranking_scenarios(definitions: Sequence[str] = ("by_value", "by_line", "by_o
 
 
 def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kpi: str = "otif",
-                     min_count: float = 1, **params) -> Any:
+                     min_count: float = 1, _shared=None, **params) -> Any:
     """Suppliers ranked under several definitions / windows, as a tidy table.
 
     Columns: scenario, definition, supplier, value, count, rank (1 = best; ties share the best
@@ -420,7 +489,7 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
     share the window-free preparation.
     """
     scenarios = tuple(scenarios or ranking_scenarios())
-    shared = _Shared(dataset, kpi)
+    shared = _shared or _Shared(dataset, kpi)
     k = shared.kpi
     frames = []
     groups: dict[tuple, list[Scenario]] = {}
@@ -449,7 +518,7 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
     order = {s.label: i for i, s in enumerate(scenarios)}
     out = nw.concat(frames).with_columns(
         _order=nw.col("scenario").replace_strict(order, return_dtype=nw.Int64))
-    return out.sort("_order", "rank", "supplier").drop("_order").to_native()
+    return _tidy(out.sort("_order", "rank", "supplier").drop("_order"))
 
 
 def rank_correlations(ranking, base: str | None = None) -> Any:
@@ -645,3 +714,41 @@ PREFERRED_SUPPLIER_SHARE = Kpi(
     dims=("supplier",), optional_tables=("skus",))
 
 KPIS = (OTIF, INSPECTION_PASS_RATE, PREFERRED_SUPPLIER_SHARE)
+
+
+@dataclass(frozen=True)
+class OtifOverview:
+    """Everything the OTIF part of the suppliers page shows, from one shared preparation."""
+
+    views: dict            # {grouping: Comparison} for (), supplier, month, rush
+    timing: Any            # receipt_timing
+    ranking: Any           # supplier_ranking
+    correlations: Any      # rank_correlations of the ranking
+    scarce: Any            # variants over exclude_scarce true / false
+    scenarios: tuple[str, ...]   # ranking scenario labels, in order
+
+
+OVERVIEW_GROUPINGS = ((), ("supplier",), ("month",), ("rush",))
+
+
+def otif_overview(dataset, *, windows: Sequence[tuple[int, int]] = ((3, 1), (14, 7)), min_lines: int = 1,
+                  **params) -> OtifOverview:
+    """OTIF overall and per supplier / month / rush flag, receipt timing, the supplier ranking
+    (the three definitions at the chosen window, by line at the other ``windows``) with its rank
+    correlations, and the scarce-pool variants — sharing one preparation, so a change of window
+    or fill mark costs one universe build per window."""
+    shared = _Shared(dataset, "otif")
+    p = shared.kpi.resolve_params(params)
+    window = (p["early_days"], p["late_days"])
+    scenarios = ranking_scenarios(windows=(window,)) + ranking_scenarios(
+        ("by_line",), tuple(w for w in windows if tuple(w) != window))
+    base = {k: v for k, v in params.items() if k not in ("early_days", "late_days")}
+    ranking = supplier_ranking(dataset, scenarios, min_count=min_lines, _shared=shared, **base)
+    return OtifOverview(
+        views=shared.compare(OVERVIEW_GROUPINGS, **params),
+        timing=receipt_timing(dataset, _shared=shared, **params),
+        ranking=ranking,
+        correlations=rank_correlations(ranking),
+        scarce=variants(dataset, "otif", "exclude_scarce", [True, False], _shared=shared,
+                        **{k: v for k, v in params.items() if k != "exclude_scarce"}),
+        scenarios=tuple(s.label for s in scenarios))
