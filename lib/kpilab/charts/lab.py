@@ -55,7 +55,8 @@ def rank_slope(movers, labels: list[str], *, title: str | None = None, rank_titl
     lines = base.mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
         color=alt.Color("rank_spread:Q", title=spread_title, scale=alt.Scale(scheme="orangered")),
         strokeWidth=alt.StrokeWidth("rank_spread:Q", scale=alt.Scale(range=[1, 4]), legend=None),
-        tooltip=["group:N", "variant:N", alt.Tooltip("rank:Q", format="d"), alt.Tooltip("value:Q", format=",.3f"),
+        tooltip=[alt.Tooltip("group:N"), alt.Tooltip("variant:N"), alt.Tooltip("rank:Q", format="d"),
+                 alt.Tooltip("value:Q", format=",.3f"),
                  alt.Tooltip("rank_spread:Q", title=spread_title, format="d")])
     left = alt.Chart(ends[ends["align"] == "right"]).mark_text(align="right", dx=-10, fontSize=11).encode(
         x=alt.X("variant:N", sort=labels), y="rank:Q", text="group:N")
@@ -75,7 +76,8 @@ def sensitivity(sweep, *, param: str, unit: str, labels: list[str], current=None
         color=alt.Color("variant:N", scale=color_scale(labels), title=None),
         strokeDash=alt.StrokeDash("reads:N", legend=None, scale=alt.Scale(domain=[True, False],
                                                                           range=[[1, 0], [4, 4]])),
-        tooltip=[alt.Tooltip("param_value:Q", title=param), "variant:N", alt.Tooltip("value:Q", format=_tip(unit))])
+        tooltip=[alt.Tooltip("param_value:Q", title=param), alt.Tooltip("variant:N"),
+                 alt.Tooltip("value:Q", format=_tip(unit))])
     layers = [lines]
     if current is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [current]})).mark_rule(strokeDash=[4, 4], color="#666").encode(
@@ -96,7 +98,7 @@ def translator(pairs, translation, *, x_title: str, y_title: str, unit: str, tit
     points = alt.Chart(df).mark_circle(size=55, opacity=0.55, color=PALETTE[0]).encode(
         x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
         y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
-        tooltip=[*[f"{c}:N" for c in tip_cols], alt.Tooltip("x:Q", format=_tip(unit), title=x_title),
+        tooltip=[*[alt.Tooltip(f"{c}:N") for c in tip_cols], alt.Tooltip("x:Q", format=_tip(unit), title=x_title),
                  alt.Tooltip("y:Q", format=_tip(unit), title=y_title)])
     layers = [points]
     t = translation
@@ -110,7 +112,8 @@ def translator(pairs, translation, *, x_title: str, y_title: str, unit: str, tit
             layers.append(alt.Chart(line).mark_line(color=PALETTE[1], strokeWidth=2.5).encode(x="x:Q", y="y:Q"))
     if math.isfinite(t.target):
         layers.append(alt.Chart(pd.DataFrame({"x": [t.target], "label": [target_label]})).mark_rule(
-            strokeDash=[6, 4], color="#555").encode(x="x:Q", tooltip=["label:N", alt.Tooltip("x:Q", format=_tip(unit))]))
+            strokeDash=[6, 4], color="#555").encode(x="x:Q", tooltip=[alt.Tooltip("label:N"),
+                                                                    alt.Tooltip("x:Q", format=_tip(unit))]))
     if t.ok:
         mark = pd.DataFrame({"x": [t.target], "y": [t.estimate], "low": [t.low], "high": [t.high],
                              "label": [estimate_label]})
@@ -118,7 +121,7 @@ def translator(pairs, translation, *, x_title: str, y_title: str, unit: str, tit
         layers.append(alt.Chart(mark).mark_errorbar(color=PALETTE[3], thickness=3, ticks=True).encode(
             x="x:Q", y=alt.Y("low:Q", title=y_title), y2="high:Q"))
         layers.append(alt.Chart(mark).mark_point(shape="diamond", size=160, filled=True, color=PALETTE[3]).encode(
-            x="x:Q", y="y:Q", tooltip=["label:N", alt.Tooltip("y:Q", format=_tip(unit)),
+            x="x:Q", y="y:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("y:Q", format=_tip(unit)),
                                        alt.Tooltip("low:Q", format=_tip(unit)),
                                        alt.Tooltip("high:Q", format=_tip(unit))]))
     return finish(alt.layer(*layers), title, height=360)
@@ -161,16 +164,19 @@ def kpi_tree(nodes, *, title: str | None = None, focus: str | None = None):
     xs = alt.Scale(domain=[0.5, float(df["x"].max()) + 0.5], nice=False)
     ys = alt.Scale(domain=[bottom, top], nice=False)
     link = alt.Chart(segments).mark_line(color="#9AA8BA", strokeWidth=1.6, interpolate="linear").encode(
-        x=alt.X("x:Q", scale=xs, axis=None), y=alt.Y("y:Q", scale=ys, axis=None), detail="edge:N",
-        order="step:Q", tooltip=["why:N"])
-    tooltip = ["name:N", "definition:N", "text:N", "status:N", "reason:N", "why:N"]
-    box = alt.Chart(df).mark_rect(cornerRadius=6, strokeWidth=1.5).encode(
-        x=alt.X("x1:Q", scale=xs, axis=None), x2="x2:Q", y=alt.Y("y1:Q", scale=ys, axis=None), y2="y2:Q",
-        fill=alt.Fill("fill:N", scale=None), stroke=alt.Stroke("stroke:N", scale=None), tooltip=tooltip)
-    name = alt.Chart(df).mark_text(fontWeight="bold", fontSize=12, dy=-8).encode(
-        x=alt.X("x:Q", scale=xs), y=alt.Y("order:Q", scale=ys), text="name:N", tooltip=tooltip)
-    value = alt.Chart(df).mark_text(fontSize=11, dy=9, color="#333").encode(
-        x=alt.X("x:Q", scale=xs), y=alt.Y("order:Q", scale=ys), text="line2:N", tooltip=tooltip)
+        x=alt.X("x:Q", scale=xs, axis=None), y=alt.Y("y:Q", scale=ys, axis=None), detail=alt.Detail("edge:N"),
+        order=alt.Order("step:Q"), tooltip=[alt.Tooltip("why:N")])
+    cols = ["name", "definition", "text", "status", "reason", "why"]
+    tooltip = [alt.Tooltip(f"{c}:N") for c in cols]
+    slim = df[["x", "x1", "x2", "y1", "y2", "order", "fill", "stroke", "line2", *cols]]
+    box = alt.Chart(slim).mark_rect(cornerRadius=6, strokeWidth=1.5).encode(
+        x=alt.X("x1:Q", scale=xs, axis=None), x2=alt.X2("x2:Q"), y=alt.Y("y1:Q", scale=ys, axis=None),
+        y2=alt.Y2("y2:Q"), fill=alt.Fill("fill:N", scale=None), stroke=alt.Stroke("stroke:N", scale=None),
+        tooltip=tooltip)
+    name = alt.Chart(slim).mark_text(fontWeight="bold", fontSize=12, dy=-8).encode(
+        x=alt.X("x:Q", scale=xs), y=alt.Y("order:Q", scale=ys), text=alt.Text("name:N"), tooltip=tooltip)
+    value = alt.Chart(slim).mark_text(fontSize=11, dy=9, color="#333").encode(
+        x=alt.X("x:Q", scale=xs), y=alt.Y("order:Q", scale=ys), text=alt.Text("line2:N"), tooltip=tooltip)
     height = max(240, int(58 * (bottom - top)))
     return finish(alt.layer(link, box, name, value), title, height=height).configure_view(strokeWidth=0)
 
@@ -202,10 +208,10 @@ def okr_progress(progress, *, title: str | None = None, status_labels: dict[str,
                 axis=alt.Axis(format=".0%", values=[-0.5, 0, 0.5, 1, 1.5])),
         y=y, color=alt.Color("status_label:N", title=None, scale=alt.Scale(domain=domain,
                                                                           range=list(_PROGRESS_COLORS.values()))),
-        tooltip=["kr:N", "key_result:N", "values:N", "status_label:N",
-                 alt.Tooltip("progress:Q", format=".0%"), "period:N"])
+        tooltip=[alt.Tooltip("kr:N"), alt.Tooltip("key_result:N"), alt.Tooltip("values:N"),
+                 alt.Tooltip("status_label:N"), alt.Tooltip("progress:Q", format=".0%"), alt.Tooltip("period:N")])
     rules = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "what": ["baseline", "target"]})).mark_rule(
-        strokeDash=[4, 3], color="#555").encode(x="x:Q", tooltip=["what:N"])
+        strokeDash=[4, 3], color="#555").encode(x="x:Q", tooltip=[alt.Tooltip("what:N")])
     text = alt.Chart(df).mark_text(align="left", baseline="middle", dx=4, fontSize=11, color="#333").encode(
         x=alt.X("shown:Q"), y=y, text="values:N")
     return finish(alt.layer(bar, rules, text), title, height=max(120, 40 * len(df)))
