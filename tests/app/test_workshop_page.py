@@ -1,0 +1,128 @@
+"""The OKR Workshop page through the app frame, on the bundled sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import kpilab
+from kpilab import lab, okr
+from kpilab.formatting import format_value
+from tests.app.conftest import ROOT, assert_clean, open_page
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return kpilab.load_sample()
+
+
+def _add(at, objective="Keep the shelf full", owner="Li Lei", target=None):
+    at.text_input(key="ws_objective").input(objective)
+    at.text_input(key="ws_owner").input(owner)
+    if target is not None:
+        at.number_input(key="ws_target_plan_accuracy_wape").set_value(target)
+    at.button(key="ws_add").click().run()
+    assert_clean(at)
+    return at.session_state["workshop_sheet"]
+
+
+def test_workshop_opens_with_a_baseline_from_the_data(sample):
+    at = open_page("pages/workshop.py")
+    assert_clean(at)
+    months = okr.months_with_data(sample, lab.Variant("plan_accuracy", "wape"))
+    expected = okr.period_value(sample, lab.Variant("plan_accuracy", "wape"), months[-3], months[-1])
+    assert {m.label: m.value for m in at.metric}["Baseline"] == format_value(expected, "share")
+    assert at.select_slider(key="ws_plan_accuracy_months").value == (months[-3], months[-1])
+
+
+def test_add_a_key_result_validate_and_share(sample):
+    at = open_page("pages/workshop.py")
+    sheet = _add(at, target=60.0)                      # below the baseline on a higher-is-better KPI
+    (o, kr), = [(o, kr) for o in sheet.objectives for kr in o.key_results]
+    assert o.title == "Keep the shelf full" and kr.owner == "Li Lei" and kr.target == pytest.approx(0.60)
+    assert kr.variant == lab.Variant("plan_accuracy", "wape")
+    assert kr.deadline > dt.date.today()
+    assert any("below the baseline" in w.value for w in at.warning)          # flagged, not forbidden
+    assert "sheet" in at.query_params
+    assert okr.decode_sheet(at.query_params["sheet"]) == sheet
+    # a second key result under the same objective, another definition
+    at.selectbox(key="ws_plan_accuracy_def").set_value("min_max").run()
+    at.button(key="ws_add").click().run()
+    assert_clean(at)
+    sheet = at.session_state["workshop_sheet"]
+    assert len(sheet.objectives) == 1 and len(sheet.objectives[0].key_results) == 2
+
+
+def test_a_link_reopens_the_sheet():
+    sheet = okr.OkrSheet(title="Q3").add("Lean stock", okr.KeyResult(
+        lab.Variant("slow_moving", "stock_age", {"age_days": 120}), 0.05, 0.08, "2026-05", "2026-07",
+        owner="Wang", deadline=dt.date.today() + dt.timedelta(days=60)))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["sheet"] = okr.encode_sheet(sheet)
+    at.run()
+    at.switch_page("pages/workshop.py")
+    at.run()
+    assert_clean(at)
+    assert at.session_state["workshop_sheet"] == sheet
+    assert at.text_input(key="ws_title").value == "Q3"
+
+
+def test_a_broken_link_is_a_message():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["sheet"] = "not-a-sheet"
+    at.run()
+    at.switch_page("pages/workshop.py")
+    at.run()
+    assert not at.exception
+    assert any("could not be read" in w.value for w in at.warning)
+
+
+def test_translate_a_target_from_another_definition(sample):
+    at = open_page("pages/workshop.py")
+    at.selectbox(key="ws_plan_accuracy_def").set_value("min_max").run()
+    at.number_input(key="ws_plan_accuracy_wape_level").set_value(65.0).run()
+    assert_clean(at)
+    at.button(key="ws_use_translation").click().run()
+    assert_clean(at)
+    pairs = lab.paired_values(sample, lab.Variant("plan_accuracy", "wape"), lab.Variant("plan_accuracy", "min_max"),
+                              "category")
+    expected = lab.translate_target(pairs, 0.65).estimate
+    assert at.number_input(key="ws_target_plan_accuracy_min_max").value == pytest.approx(round(expected * 100, 2))
+
+
+def test_track_progress_from_an_uploaded_sheet(sample):
+    variant = lab.Variant("otif", "by_line")
+    sheet = okr.OkrSheet(title="Suppliers").add("Suppliers deliver", okr.KeyResult(
+        variant, 0.9, 0.6, "2025-09", "2025-11", owner="Zhao", deadline="2027-01-31"))
+    at = open_page("pages/workshop.py")
+    at.tabs  # noqa: B018 - both tabs render; the uploader is in the second
+    at.get("file_uploader")[0].set_value(("okr.csv", okr.to_csv(sheet), "text/csv")).run()
+    assert_clean(at)
+    table = [df for df in at.dataframe if "current" in df.value.columns][0].value
+    months = okr.months_with_data(sample, variant)
+    current = okr.period_value(sample, variant, months[-1], months[-1])
+    assert table["current"].iloc[0] == pytest.approx(current)
+    assert table["progress"].iloc[0] == pytest.approx((current - 0.6) / 0.3)
+    at.button(key="ws_load").click().run()
+    assert at.session_state["workshop_sheet"].title == "Suppliers"
+
+
+def test_a_variant_from_the_lab_prefills_the_form():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["workshop_prefill"] = "otif:by_line;late_days=1"
+    at.run()
+    at.switch_page("pages/workshop.py")
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="ws_kpi").value == "otif"
+    assert at.selectbox(key="ws_otif_def").value == "by_line"
+    assert at.number_input(key="ws_otif_late_days").value == 1
+
+
+def test_chinese_labels():
+    at = open_page("pages/workshop.py", lang="zh")
+    assert_clean(at)
+    assert any("OKR 工作坊" in t.value for t in at.title)
+    assert any(m.label == "基线" for m in at.metric)
