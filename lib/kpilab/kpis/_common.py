@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
 NAN = float("nan")
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -50,5 +51,7 @@ def last_complete_month(last_day: dt.date) -> int:
 
 
 def as_date(value) -> dt.date:
-    """A scalar from a date column (pandas Timestamp, datetime, date) as a date."""
+    """A scalar from a date column (pandas Timestamp, datetime, numpy datetime64, date) as a date."""
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").item()
     return value.date() if isinstance(value, dt.datetime) else value
