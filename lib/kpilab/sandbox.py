@@ -302,7 +302,7 @@ def python_stub(sql: str, kpi_id: str, definition_id: str, name: str = "", name_
 
 Run it (python this_file.py, or paste it into a notebook): the definition is added to
 kpilab.REGISTRY for this Python process. To make it permanent, move it into the family module
-lib/kpilab/kpis/<family>.py with tests, as docs/adding-a-definition explains.
+lib/kpilab/kpis/<family>.py with tests (notebooks/06-add-a-new-definition.ipynb shows the way).
 """
 
 from kpilab import compare, load_sample
