@@ -15,12 +15,32 @@ from functools import cached_property
 from typing import Any, Iterable
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
 from kpilab.classification import derive_abc
 from kpilab.registry import Definition, Kpi, KpiError
 
 _SHARED: OrderedDict = OrderedDict()
-_SHARED_SIZE = 48
+_SHARED_SIZE = 32               # entries
+_SHARED_BYTES = 1 << 30         # and at most this much frame and array memory
+
+
+def _nbytes(value, depth: int = 0) -> int:
+    """Approximate memory of a cached value: frames and arrays, also inside tuples, dicts and plain
+    objects (two levels deep; anything else counts as 0)."""
+    if isinstance(value, nw.DataFrame):
+        return int(value.estimated_size())
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if depth >= 2:
+        return 0
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v, depth + 1) for v in value.values())
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return sum(_nbytes(v, depth + 1) for v in vars(value).values())
+    return 0
 
 
 class Context:
@@ -73,7 +93,8 @@ class Context:
             else:
                 before = len(self.notes)
                 _SHARED[full] = (build(), self.notes[before:])
-                while len(_SHARED) > _SHARED_SIZE:
+                while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_SIZE or
+                                            sum(_nbytes(v) for v, _ in _SHARED.values()) > _SHARED_BYTES):
                     _SHARED.popitem(last=False)
             value, notes = _SHARED[full]
             for text in notes:

@@ -61,7 +61,6 @@ Reading of the spec (where it leaves a choice):
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -223,37 +222,6 @@ def _pool_label(p) -> str:
     return f"lifecycle {life}; classes {classes}"
 
 
-_SHARED: OrderedDict = OrderedDict()
-_SHARED_MAX = 6                 # entries
-_SHARED_BYTES = 400 * 2 ** 20   # and at most this much array memory
-
-
-def _nbytes(value) -> int:
-    return sum(v.nbytes for v in vars(value).values() if isinstance(v, np.ndarray))
-
-
-def _shared(ctx, key: tuple, build):
-    """Build once per dataset content, not once per request: the cube and the sales mapping are
-    kept for the last few (dataset fingerprint, backend, pool) keys, so the page's many cached
-    comparisons on one pool share them. Notes written while building are replayed on every use."""
-    fingerprint = getattr(ctx.dataset, "fingerprint", "")
-    if not fingerprint:
-        return ctx.cached(key, build)
-    full = (fingerprint, type(ctx.table("inventory").to_native()).__module__, *key)
-    if full not in _SHARED:
-        before = len(ctx.notes)
-        value = build()
-        _SHARED[full] = (value, ctx.notes[before:])
-        while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_MAX or
-                                    sum(_nbytes(v) for v, _ in _SHARED.values()) > _SHARED_BYTES):
-            _SHARED.popitem(last=False)
-    _SHARED.move_to_end(full)
-    value, notes = _SHARED[full]
-    for text in notes:
-        ctx.note(text)
-    return value
-
-
 def _pool_key(ctx) -> tuple:
     p = ctx.params
     return (tuple(p.get("lifecycles") or ()), tuple(p.get("classes") or ()),
@@ -261,7 +229,7 @@ def _pool_key(ctx) -> tuple:
 
 
 def _cube(ctx) -> _Cube:
-    return _shared(ctx, ("availability_cube", *_pool_key(ctx)), lambda: _build_cube(ctx))
+    return ctx.shared(("availability_cube", *_pool_key(ctx)), lambda: _build_cube(ctx))
 
 
 def _build_cube(ctx) -> _Cube:
@@ -336,7 +304,7 @@ class _Sales:
 
 
 def _sales(ctx, cube: _Cube) -> _Sales:
-    return _shared(ctx, ("availability_sales", *_pool_key(ctx)), lambda: _build_sales(ctx, cube))
+    return ctx.shared(("availability_sales", *_pool_key(ctx)), lambda: _build_sales(ctx, cube))
 
 
 def _build_sales(ctx, cube: _Cube) -> _Sales:

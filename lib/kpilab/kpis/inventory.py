@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections import OrderedDict
 from typing import Iterable, Sequence
 
 import narwhals.stable.v2 as nw
@@ -113,38 +112,6 @@ def _fill_value(ctx, frame: nw.DataFrame, units: str, table: str) -> nw.DataFram
     return out.with_columns(nw.col("value").fill_null(0.0)).drop("unit_cost")
 
 
-# --------------------------------------------------------------------------- shared across requests
-
-_MEMO: OrderedDict = OrderedDict()
-_MEMO_SIZE = 24
-
-
-def _shared(ctx, key: tuple, build):
-    """``ctx.cached``, and also kept across requests on the same data (keyed on the dataset's
-    content fingerprint and backend), so the page's several calls (ungrouped, by month, by class,
-    the sweep) read the inventory, batches and demand once. Bounded LRU; cached frames are never
-    modified (every step builds new frames); the notes written while building are replayed."""
-    def memo():
-        tables = getattr(ctx.dataset, "tables", {})
-        backend = type(next(iter(tables.values()))).__module__ if tables else ""
-        full = (getattr(ctx.dataset, "fingerprint", None), backend, *key)
-        if full[0] and full in _MEMO:
-            _MEMO.move_to_end(full)
-            value, notes = _MEMO[full]
-        else:
-            before = len(ctx.notes)
-            value = build()
-            notes = ctx.notes[before:]
-            if full[0]:
-                _MEMO[full] = (value, list(notes))
-                while len(_MEMO) > _MEMO_SIZE:
-                    _MEMO.popitem(last=False)
-        for text in notes:
-            ctx.note(text)
-        return value
-    return ctx.cached(key, memo)
-
-
 # --------------------------------------------------------------------------- snapshots
 
 
@@ -154,12 +121,12 @@ def _inventory(ctx) -> nw.DataFrame:
         inv = _fill_value(ctx, ctx.table("inventory"), "on_hand_units", "inventory")
         return inv.select("sku", "warehouse", "value", "sellable_units",
                           day=day_number("date"), mn=_month_expr("date"))
-    return _shared(ctx, ("inventory",), build)
+    return ctx.shared(("inventory",), build)
 
 
 def _inventory_days(ctx) -> np.ndarray:
     """The snapshot days: distinct inventory dates (whole table), as sorted day numbers."""
-    return _shared(ctx, ("inventory_days",), lambda: np.unique(_inventory(ctx)["day"].to_numpy()).astype(np.int64))
+    return ctx.shared(("inventory_days",), lambda: np.unique(_inventory(ctx)["day"].to_numpy()).astype(np.int64))
 
 
 def snapshot_days(days: Iterable[int], monthly: bool) -> list[int]:
@@ -223,12 +190,12 @@ def _batch_reads(ctx, snaps: Sequence[int]) -> nw.DataFrame:
                        status.alias("status"), received_day=day_number("received_date"), expiry_day=expiry))
         return out.with_columns(age=nw.col("day") - nw.col("received_day"),
                                 expiry_left=(nw.col("expiry_day") - nw.col("day")).cast(nw.Float64))
-    return _shared(ctx, ("batch_reads", tuple(snaps)), build)
+    return ctx.shared(("batch_reads", tuple(snaps)), build)
 
 
 def _sku_stock(ctx, snaps: Sequence[int]) -> nw.DataFrame:
     """(sku, day, on_hand_value, sellable) summed over warehouses at each snapshot day."""
-    return _shared(ctx, ("sku_stock", tuple(snaps)), lambda: (
+    return ctx.shared(("sku_stock", tuple(snaps)), lambda: (
         _inventory(ctx).filter(nw.col("day").is_in(list(snaps)))
         .group_by("sku", "day").agg(on_hand_value=nw.col("value").sum(),
                                     sellable=nw.col("sellable_units").sum())))
@@ -241,7 +208,7 @@ def _demand(ctx, basis: str, window: int, snaps: Sequence[int], skus: Sequence[s
     if not ctx.has("sales"):
         raise KpiError("demand needs a sales table")
     key = ("demand", basis, window, tuple(snaps), tuple(sorted(skus)))
-    return _shared(ctx, key, lambda: (
+    return ctx.shared(key, lambda: (
         daily_demand(ctx, basis, window, [_date_of(s) for s in snaps], skus)
         .with_columns(day=day_number("date")).drop("date")))
 
@@ -255,7 +222,7 @@ def _unit_costs(ctx) -> nw.DataFrame:
 
 def _cell_month_value(ctx) -> nw.DataFrame:
     """Σ value over the snapshot days of each month, per cell (sku, warehouse, mn)."""
-    return _shared(ctx, ("cell_month_value",), lambda: (
+    return ctx.shared(("cell_month_value",), lambda: (
         _inventory(ctx).group_by("sku", "warehouse", "mn").agg(nw.col("value").sum())))
 
 
@@ -411,7 +378,7 @@ def _slow_frame(ctx, p, monthly: bool) -> nw.DataFrame:
                         "aged_value", "aged_units",
                         *(f"flag_{k}" for k in SLOW_DEFINITIONS), *(f"slow_{k}" for k in SLOW_DEFINITIONS))
                 .sort("month", "sku"))
-    return _shared(ctx, key, build)
+    return ctx.shared(key, build)
 
 
 def _slow_stats(kind: str):
@@ -435,7 +402,7 @@ def _slow_finish(sums):
 def _health_stats(kind: str):
     """Detail per batch read at each snapshot (batches dates): problem_value and total_value."""
     def stats(ctx, p, by):
-        bdays = _shared(ctx, ("batch_days",), lambda: np.unique(
+        bdays = ctx.shared(("batch_days",), lambda: np.unique(
             ctx.table("batches").select(b=day_number("date"))["b"].to_numpy()).astype(np.int64))
         snaps = snapshot_days(bdays, "month" in by)
         if not snaps:
@@ -498,7 +465,7 @@ def _growth_stats(kind: str):
             inv = _month_end_cells(ctx, snapshot_days(_inventory_days(ctx), monthly=True)).drop("day")
         sales = ctx.table("sales")
         last_sale = sales["date"].max()
-        gmv = _shared(ctx, ("cell_month_gmv",), lambda: (
+        gmv = ctx.shared(("cell_month_gmv",), lambda: (
             sales.with_columns(mn=_month_expr("date"))
             .group_by("sku", "warehouse", "mn").agg(gmv=nw.col("gmv").sum())))
         if judged and last_sale is not None:

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -95,32 +94,6 @@ def _rule(p) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 # --------------------------------------------------------------------------- universe
 
-_MEMO: OrderedDict = OrderedDict()
-_MEMO_SIZE = 24
-
-
-def _shared(ctx, key: tuple, build):
-    """``ctx.cached``, and also kept across requests on the same data (keyed on the dataset's content
-    fingerprint and backend) so the page's several calls with the same reasons and keywords build
-    the universe once. Bounded LRU; the cached frames are never modified (every step builds new
-    frames); the notes written while building are replayed."""
-    def memo():
-        full = (getattr(ctx.dataset, "fingerprint", None), str(ctx.table("orders").implementation), *key)
-        if full[0] and full in _MEMO:
-            _MEMO.move_to_end(full)
-            value, notes = _MEMO[full]
-        else:
-            before = len(ctx.notes)
-            value = build()
-            notes = ctx.notes[before:]
-            if full[0]:
-                _MEMO[full] = (value, list(notes))
-                while len(_MEMO) > _MEMO_SIZE:
-                    _MEMO.popitem(last=False)
-        for text in notes:
-            ctx.note(text)
-        return value
-    return ctx.cached(key, memo)
 
 
 def _comment_lower(returns: nw.DataFrame) -> nw.Expr:
@@ -153,7 +126,7 @@ def _returns(ctx) -> nw.DataFrame:
             empty = [None] * len(returns)
             returns = returns.with_columns(nw.new_series("comment", empty, nw.String(), backend=returns.implementation))
         return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
-    return _shared(ctx, ("quality_returns",), build)
+    return ctx.shared(("quality_returns",), build)
 
 
 def _flagged_rows(ctx, reasons, keywords) -> nw.DataFrame:
@@ -171,7 +144,7 @@ def _last_day(ctx) -> int:
         if len(returns):
             last = max(last, as_date(returns["refund_date"].max()))
         return (last - _EPOCH).days
-    return _shared(ctx, ("quality_last_day",), build)
+    return ctx.shared(("quality_last_day",), build)
 
 
 def _counted(ctx, p) -> nw.DataFrame:
@@ -198,7 +171,7 @@ def _counted(ctx, p) -> nw.DataFrame:
                      "with a lag of 0 days.")
             counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
         return counted.sort("sub_order_id")
-    return _shared(ctx, ("quality_counted", reasons, keywords), build)
+    return ctx.shared(("quality_counted", reasons, keywords), build)
 
 
 def _paid_daily(ctx) -> nw.DataFrame:
@@ -207,7 +180,7 @@ def _paid_daily(ctx) -> nw.DataFrame:
         last = _last_day(ctx)
         return (ctx.table("orders").group_by("sku", "paid_date").agg(paid=nw.len())
                 .with_columns(month=month_of("paid_date"), age=last - day_number("paid_date")))
-    return _shared(ctx, ("quality_paid_daily",), build)
+    return ctx.shared(("quality_paid_daily",), build)
 
 
 # --------------------------------------------------------------------------- refund lags / maturity
@@ -266,7 +239,7 @@ def _refund_lags(ctx, p) -> RefundLags:
         mature = counted.filter(day_number("paid_date") <= last - horizon)
         lags = np.sort(mature["lag"].to_numpy().astype(float))
         return RefundLags(lags, horizon, last_date, last_date - dt.timedelta(days=horizon), len(counted))
-    return _shared(ctx, ("quality_lags", reasons, keywords), build)
+    return ctx.shared(("quality_lags", reasons, keywords), build)
 
 
 # --------------------------------------------------------------------------- definitions
