@@ -75,8 +75,9 @@ def otif_section() -> None:
     rush_area = st.container()
 
     with components.guarded(tl(OTIF.name)):
-        ov = state.derive("suppliers_otif", lambda d, w, m, p: sup.otif_overview(d, windows=w, min_lines=m, **dict(p)),
-                          tuple(other), int(min_lines), _key(params))
+        ov = state.derive("suppliers_otif", lambda d, w, m, n, p: sup.otif_overview(
+            d, windows=w, min_lines=m, names=dict(n), **dict(p)), tuple(other), int(min_lines),
+            tuple(labels.items()), _key(params))
         overall = ov.views[()]
         with main:
             components.definition_cards(overall, references=False)

@@ -493,6 +493,7 @@ def test_supplier_ranking_and_variants(backend):
                                     ("L4", "2024-03-10", 9), ("L5", "2024-03-10", 10)))
     scenarios = ranking_scenarios(("by_value", "by_line"), windows=((7, 3), (0, 0)))
     assert [s.label for s in scenarios] == ["by_value −7/+3", "by_line −7/+3", "by_value −0/+0", "by_line −0/+0"]
+    assert ranking_scenarios(("by_line",), names={"by_line": "按订单行"})[0].label == "按订单行 −7/+3"
     ranking = nw.from_native(supplier_ranking(ds, scenarios, as_of=LATE), eager_only=True).to_pandas()
     got = ranking[ranking.scenario == "by_value −7/+3"].set_index("supplier")["rank"].to_dict()
     assert got == {"S3": 1, "S1": 2, "S2": 3}

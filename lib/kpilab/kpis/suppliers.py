@@ -471,9 +471,12 @@ class Scenario:
 
 
 def ranking_scenarios(definitions: Sequence[str] = ("by_value", "by_line", "by_order"),
-                      windows: Sequence[tuple[int, int]] = ((7, 3),)) -> tuple[Scenario, ...]:
-    """Every definition under every (early_days, late_days) window, labelled 'by_line −7/+3'."""
-    return tuple(Scenario(f"{d} −{e}/+{l}", d, {"early_days": e, "late_days": l})
+                      windows: Sequence[tuple[int, int]] = ((7, 3),),
+                      names: Mapping[str, str] | None = None) -> tuple[Scenario, ...]:
+    """Every definition under every (early_days, late_days) window, labelled 'by_line −7/+3'
+    (or with ``names`` of the definitions, e.g. translated ones: '按订单行 −7/+3')."""
+    names = names or {}
+    return tuple(Scenario(f"{names.get(d, d)} −{e}/+{l}", d, {"early_days": e, "late_days": l})
                  for e, l in windows for d in definitions)
 
 
@@ -732,16 +735,16 @@ OVERVIEW_GROUPINGS = ((), ("supplier",), ("month",), ("rush",))
 
 
 def otif_overview(dataset, *, windows: Sequence[tuple[int, int]] = ((3, 1), (14, 7)), min_lines: int = 1,
-                  **params) -> OtifOverview:
+                  names: Mapping[str, str] | None = None, **params) -> OtifOverview:
     """OTIF overall and per supplier / month / rush flag, receipt timing, the supplier ranking
     (the three definitions at the chosen window, by line at the other ``windows``) with its rank
     correlations, and the scarce-pool variants — sharing one preparation, so a change of window
-    or fill mark costs one universe build per window."""
+    or fill mark costs one universe build per window. ``names`` labels the ranking scenarios."""
     shared = _Shared(dataset, "otif")
     p = shared.kpi.resolve_params(params)
     window = (p["early_days"], p["late_days"])
-    scenarios = ranking_scenarios(windows=(window,)) + ranking_scenarios(
-        ("by_line",), tuple(w for w in windows if tuple(w) != window))
+    scenarios = ranking_scenarios(windows=(window,), names=names) + ranking_scenarios(
+        ("by_line",), tuple(w for w in windows if tuple(w) != window), names=names)
     base = {k: v for k, v in params.items() if k not in ("early_days", "late_days")}
     ranking = supplier_ranking(dataset, scenarios, min_count=min_lines, _shared=shared, **base)
     return OtifOverview(
