@@ -49,7 +49,13 @@ NO_WAREHOUSE = "(none)"   # the warehouse of sub-orders that name none, in the o
 
 def with_month(frame: nw.DataFrame, column: str, name: str = "month") -> nw.DataFrame:
     """Add the 'YYYY-MM' of a date column, formatting each distinct date once (strftime over every
-    row is the slow part on pandas)."""
+    row is the slow part on pandas).
+
+    >>> import pandas as pd
+    >>> f = nw.from_native(pd.DataFrame({"d": pd.to_datetime(["2024-01-31", "2024-02-01", "2024-01-31"])}))
+    >>> with_month(f, "d")["month"].to_list()
+    ['2024-01', '2024-02', '2024-01']
+    """
     days = frame.select(column).unique().with_columns(month_of(column).alias(name))
     return frame.join(days, on=column, how="left")
 
@@ -102,7 +108,22 @@ def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
     """The logistics_cost detail for grouping ``by`` (see the module docstring); ``basis`` is the
     denominator, gmv or orders.
 
-    Columns: month, warehouse, [cost_type,] amount, gmv | orders.
+    Columns: month, warehouse, [cost_type,] amount, gmv | orders. Grouped by cost type, every type
+    is divided by the whole GMV, so the types add up to the total (50 / 500 here):
+
+    >>> import pandas as pd
+    >>> from kpilab import Dataset, compute
+    >>> costs = pd.DataFrame({"month": ["2024-01"] * 2, "warehouse": "W1", "cost_type": ["storage", "courier"],
+    ...                       "amount": [30.0, 20.0]})
+    >>> sales = pd.DataFrame({"date": pd.to_datetime(["2024-01-05"]), "sku": "a", "warehouse": "W1",
+    ...                       "units": 1.0, "gmv": 500.0})
+    >>> orders = pd.DataFrame({"sub_order_id": ["s1"], "order_id": "o1", "paid_date": pd.to_datetime(["2024-01-05"]),
+    ...                        "sku": "a", "units": 1.0, "gmv": 500.0, "customer_region": "E", "warehouse": "W1"})
+    >>> ds = Dataset({"logistics_costs": costs, "sales": sales, "orders": orders})
+    >>> table = compute(ds, "logistics_cost", "cost_to_gmv", by=["cost_type"]).table
+    >>> table.to_dict("records")   # doctest: +NORMALIZE_WHITESPACE
+    [{'cost_type': 'courier', 'value': 0.04, 'amount': 20.0, 'gmv': 500.0},
+     {'cost_type': 'storage', 'value': 0.06, 'amount': 30.0, 'gmv': 500.0}]
     """
     costs, den = _judged(ctx, basis)
     cell = ["month", "warehouse"]

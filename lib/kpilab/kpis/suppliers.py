@@ -14,7 +14,9 @@ Reading of the spec:
   counted in a note. Filters apply in this order, each counted: ``orders`` (rush flag),
   ``exclude_scarce`` (skus.scarce; SKUs missing from skus are not scarce), not yet due. Lines with
   ordered_units = 0 have no fill rate and are left out (counted). The line test is
-  on_time_units / ordered_units ≥ line_fill, so a fill exactly at the mark passes.
+  on_time_units / ordered_units ≥ line_fill, so a fill exactly at the mark passes. Receipts of
+  PO lines missing from purchase_orders are counted in a note and left out. Without any receipt
+  there is no default judging day: every line is left out (a note asks for as_of).
 - OTIF by_order: the entity is the PO (po_id) restricted to its judged lines. With a grouping,
   a PO is split by the grouping columns: in each group its lines there form one order that
   passes when all of them pass. So a PO whose lines fall in two promised months (or, unusually,
@@ -31,6 +33,11 @@ Reading of the spec:
 - Preferred share: a PO line's supplier is looked up in ``suppliers``; a supplier missing there
   takes the contract defaults (tier other, no rating) and is counted in a note; a supplier with
   no rating is not preferred under by_rating. Helpers: preferred_value / purchase_value.
+
+Page helpers (``otif_overview``, ``compare_groupings``, ``variants``, ``supplier_ranking`` with
+``rank_correlations``, ``receipt_timing``, ``fill_curve``, ``preferred_breakdown``) compute what
+the suppliers page and notebook 05 show; they share one preparation per dataset and give the
+same numbers as ``compute`` (tested).
 """
 
 from __future__ import annotations
