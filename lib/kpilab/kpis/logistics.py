@@ -72,7 +72,7 @@ def _cost_inputs(ctx) -> tuple[nw.DataFrame, nw.DataFrame, nw.DataFrame]:
                                 .alias("warehouse")).unique())
         orders = with_month(orders, "paid_date").select("order_id", "month", "warehouse").unique()
         return costs, gmv, orders
-    return ctx.cached(("logistics_cost_inputs",), build)
+    return ctx.shared(("logistics_cost_inputs",), build)
 
 
 def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
@@ -101,7 +101,7 @@ def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
                 ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they "
                          f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.")
         return costs.filter(keep), den
-    return ctx.cached(("logistics_judged", basis), build)
+    return ctx.shared(("logistics_judged", basis), build)
 
 
 def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
@@ -228,7 +228,7 @@ def fulfilment_lines(ctx) -> nw.DataFrame:
                 .select("sub_order_id", "order_id", "sku", "month", "paid_date", "customer_region",
                         "warehouse", "region", "split_warehouse", "_excluded", "_same")
                 .sort("sub_order_id"))
-    return ctx.cached(("fulfilment_lines",), build)
+    return ctx.shared(("fulfilment_lines",), build)
 
 
 def _fulfilment_stats(kind: str):

@@ -98,7 +98,7 @@ def otif_lines(ctx, p) -> nw.DataFrame:
     """
     key = ("otif_lines", p["early_days"], p["late_days"], p["line_fill"], p["exclude_scarce"],
            p["orders"], p["as_of"])
-    return ctx.cached(key, lambda: _build_otif_lines(ctx, p))
+    return ctx.shared(key, lambda: _build_otif_lines(ctx, p))
 
 
 def _otif_base(ctx) -> tuple[nw.DataFrame, nw.DataFrame]:
@@ -115,7 +115,7 @@ def _otif_base(ctx) -> tuple[nw.DataFrame, nw.DataFrame]:
             ctx.note(f"{len(receipts) - len(matched)} receipts refer to PO lines missing from purchase_orders "
                      "and are left out.")
         return lines, matched.select("po_line_id", "units", "_day", "_offset")
-    return ctx.cached(("otif_base",), build)
+    return ctx.shared(("otif_base",), build)
 
 
 def _build_otif_lines(ctx, p) -> nw.DataFrame:
@@ -263,7 +263,7 @@ def inspection_lots(ctx, p) -> nw.DataFrame:
                 .select("lot_id", "supplier", "sku", "month", "date", "new_product", "attempt",
                         "po_line_id", "inspected_units", "passed_units", "rate", "lots_passed", "lots")
                 .sort("lot_id"))
-    return ctx.cached(key, build)
+    return ctx.shared(key, build)
 
 
 def _inspection_stats(ctx, p, by):
@@ -290,7 +290,7 @@ def purchase_lines(ctx, p) -> nw.DataFrame:
                 .select("po_line_id", "po_id", "supplier", "sku", "month", "order_date", "tier",
                         "rating", "purchase_value")
                 .sort("po_line_id"))
-    return ctx.cached(("purchase_lines",), build)
+    return ctx.shared(("purchase_lines",), build)
 
 
 def _preferred_stats(kind: str):
@@ -335,9 +335,9 @@ def preferred_breakdown(dataset, **params) -> Any:
 class _Shared:
     """Requests on one dataset that share their work, for the page helpers below.
 
-    - One memo: every ``ctx.cached`` key of these families names the parameters it depends on,
-      so the parameter-free preparation (PO lines with their receipts, sub-orders with their
-      regions…) is built once for all parameter sets.
+    - The preparations (PO lines with their receipts, sub-orders with their regions…) go through
+      ``ctx.shared``, keyed on the parameters they depend on, so they are built once across
+      parameter sets and requests.
     - One result per (parameters, definition, grouping): a ranking at the page's window reuses
       the per-supplier comparison already made.
     - Polars underneath: a pandas dataset's tables of this KPI are viewed as polars frames (the
@@ -353,24 +353,20 @@ class _Shared:
         self.original = dataset
         self.kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
         self.fast, self.to_input = _polars_view(dataset, (*self.kpi.tables, *self.kpi.optional_tables))
-        self.memo: dict = {}
         self.contexts: dict = {}
         self.results: dict = {}
         self.converted: dict = {}
 
     def context(self, params: Mapping[str, Any], dataset=None):
-        """A Context on the fast view (or ``dataset``) sharing this memo; frames are on that view's
-        backend — pass them through ``native`` before returning them."""
+        """A Context on the fast view (or ``dataset``), one per parameter set; frames are on that
+        view's backend — pass them through ``native`` before returning them."""
         from kpilab.engine import Context
 
         dataset = self.fast if dataset is None else dataset
         resolved = self.kpi.resolve_params(dict(params))
         key = (id(dataset), tuple(sorted(resolved.items())))
         if key not in self.contexts:
-            ctx = Context(dataset, resolved)
-            if self.kpi.family in ("suppliers", "logistics") and dataset is self.fast:
-                ctx._memo = self.memo
-            self.contexts[key] = ctx
+            self.contexts[key] = Context(dataset, resolved)
         return self.contexts[key]
 
     def native(self, frame):
