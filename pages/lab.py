@@ -143,8 +143,10 @@ for i, col in enumerate(cols):
                                      format_func=lambda d: tl(kpi.definition(d).name))
         definition = kpi.definition(definition_id)
         params = dict(st.session_state.get(f"lab_{kpi.id}_v{i}_extra", {}))
-        for name in definition.params:
-            params[name] = widgets.param_input(kpi.param(name), f"lab_{kpi.id}_v{i}_{name}")
+        inner = st.columns(2 if n <= 3 and len(definition.params) > 1 else 1)
+        for j, name in enumerate(definition.params):
+            with inner[j % len(inner)]:
+                params[name] = widgets.param_input(kpi.param(name), f"lab_{kpi.id}_v{i}_{name}")
         label = st.text_input(t("Label (optional)", "名称 (可选)"), key=f"lab_{kpi.id}_v{i}_label",
                               placeholder=tl(definition.name))
         try:
@@ -173,10 +175,9 @@ with tabs[0], components.guarded(tl(kpi.name)):
     for col, v, label in zip(cards, variants, overall.labels):
         with col, st.container(border=True):
             ref = next(iter(v.definition.references), None)
-            st.metric(label, format_value(values[label], unit), help=v.definition.formula,
-                      delta=None if ref is None else f"{t('reference', '参考')} {format_value(ref.value, unit)}",
-                      delta_color="off")
-            st.caption(f"`{v.definition.formula}`")
+            st.metric(label, format_value(values[label], unit), help=v.definition.formula)
+            st.caption(f"`{v.definition.formula}`" + ("" if ref is None else
+                       f"  \n{t('Reference', '参考水平')}: {format_value(ref.value, unit)} — {tl(ref.label)}"))
             st.markdown(tl(v.definition.says))
     for note in dict.fromkeys(overall.notes + grouped.notes):
         st.caption(f"ℹ️ {note}")
@@ -236,7 +237,8 @@ with tabs[1], components.guarded(t("Disagreement", "分歧")):
                   f"({'meets / misses the level' if scheme == 'level' else 'top / middle / bottom third'}).",
                   f"**{len(table)} 个分组中有 {differ} 个** 在不同口径下判定不同 "
                   f"({'是否达到水平' if scheme == 'level' else '前/中/后三分之一'})。"))
-    components.table(table.drop(columns=["scheme"]), key="lab_table_disagreement")
+    components.table(table.drop(columns=["scheme"] + (["group"] if len(grouped.by) == 1 else [])),
+                     key="lab_table_disagreement")
     components.download(table, t("Ranks and verdicts (CSV)", "排名与判定 (CSV)"), f"{kpi.id}_disagreement.csv",
                         "lab_dl_disagreement")
     components.table(corr, key="lab_table_corr")

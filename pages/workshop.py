@@ -240,7 +240,7 @@ with build:
     else:
         for i, o in enumerate(sheet.objectives, start=1):
             st.markdown(f"**O{i}. {o.title}**" if o.title else f"**O{i}.**")
-            rows = [{t("KR", "KR"): f"{i}.{j}", t("Key result", "关键结果"): kr.describe(lang()),
+            rows = [{t("KR", "KR"): f"{i}.{j}", t("Key result", "关键结果"): kr.headline(lang()),
                      t("Baseline", "基线"): format_value(kr.baseline, kr.variant.kpi.unit),
                      t("Period", "期间"): f"{kr.baseline_from}…{kr.baseline_to}" if kr.baseline_from else "",
                      t("Target", "目标"): format_value(kr.target, kr.variant.kpi.unit),
@@ -330,6 +330,5 @@ with track:
             st.altair_chart(lab_charts.okr_progress(prog, status_labels=STATUS,
                                                     title=t("Baseline → current → target", "基线 → 当前 → 目标")),
                             theme=None, width="stretch")
-            shown = prog.assign(status=prog["status"].map(STATUS))
-            components.table(shown.drop(columns=["variant"]), key="ws_progress_table")
+            components.table(okr.progress_table(prog, lang(), STATUS), key="ws_progress_table")
             components.download(prog, t("Progress (CSV)", "进度 (CSV)"), "okr_progress.csv", "ws_dl_progress")

@@ -76,6 +76,10 @@ class KeyResult:
         if self.method not in METHODS:
             raise KpiError(f"baseline method must be one of {', '.join(METHODS)}, not {self.method!r}")
 
+    def headline(self, lang: str = "en") -> str:
+        """The team's wording, else 'KPI · variant' (no numbers: tables show them apart)."""
+        return self.title or f"{self.variant.kpi.name(lang)} · {self.variant.describe(lang)}"
+
     def describe(self, lang: str = "en") -> str:
         """The key result in words, e.g. 'Plan accuracy (1-MAPE) from 61.0% to 65.0%'."""
         if self.title:
@@ -581,7 +585,7 @@ def progress(sheet: OkrSheet, dataset, start: str | None = None, end: str | None
     rows = []
     for i, j, kr in sheet.key_results:
         objective = sheet.objectives[i].title
-        row = {"objective": objective, "key_result": kr.describe(lang), "kr": f"{i + 1}.{j + 1}",
+        row = {"objective": objective, "key_result": kr.headline(lang), "kr": f"{i + 1}.{j + 1}",
                "variant": kr.variant.text, "unit": kr.variant.kpi.unit, "direction": kr.variant.direction,
                "baseline": kr.baseline, "current": NAN, "target": kr.target, "progress": NAN,
                "status": "no data", "period": "", "note": ""}
@@ -603,6 +607,24 @@ def progress(sheet: OkrSheet, dataset, start: str | None = None, end: str | None
         rows.append(row)
     return pd.DataFrame(rows, columns=["objective", "kr", "key_result", "variant", "unit", "direction", "baseline",
                                        "current", "target", "progress", "status", "period", "note"])
+
+
+def progress_table(progress_frame: pd.DataFrame, lang: str = "en", status_labels: Mapping[str, str] | None = None
+                   ) -> pd.DataFrame:
+    """``progress`` for people: values formatted in their units, progress in percent."""
+    zh = lang == "zh"
+    labels = status_labels or {}
+    rows = []
+    for r in progress_frame.to_dict("records"):
+        rows.append({
+            "KR": r["kr"], ("关键结果" if zh else "Key result"): r["key_result"],
+            ("基线" if zh else "Baseline"): format_value(r["baseline"], r["unit"]),
+            ("当前" if zh else "Current"): format_value(r["current"], r["unit"]),
+            ("目标" if zh else "Target"): format_value(r["target"], r["unit"]),
+            ("进度" if zh else "Progress"): "—" if not math.isfinite(r["progress"]) else f"{r['progress']:.0%}",
+            ("状态" if zh else "Status"): labels.get(r["status"], r["status"]),
+            ("期间" if zh else "Period"): r["period"], ("说明" if zh else "Note"): r["note"]})
+    return pd.DataFrame(rows)
 
 
 def _progress(kr: KeyResult, current: float) -> tuple[float, str]:

@@ -100,11 +100,12 @@ def test_track_progress_from_an_uploaded_sheet(sample):
     at.tabs  # noqa: B018 - both tabs render; the uploader is in the second
     at.get("file_uploader")[0].set_value(("okr.csv", okr.to_csv(sheet), "text/csv")).run()
     assert_clean(at)
-    table = [df for df in at.dataframe if "current" in df.value.columns][0].value
+    table = [df for df in at.dataframe if "Current" in df.value.columns][0].value
     months = okr.months_with_data(sample, variant)
     current = okr.period_value(sample, variant, months[-1], months[-1])
-    assert table["current"].iloc[0] == pytest.approx(current)
-    assert table["progress"].iloc[0] == pytest.approx((current - 0.6) / 0.3)
+    assert table["Current"].iloc[0] == format_value(current, "share")
+    assert table["Progress"].iloc[0] == f"{(current - 0.6) / 0.3:.0%}"
+    assert table["Baseline"].iloc[0] == "60.0%" and table["Target"].iloc[0] == "90.0%"
     at.button(key="ws_load").click().run()
     assert at.session_state["workshop_sheet"].title == "Suppliers"
 

@@ -16,6 +16,10 @@ from kpilab.charts import PALETTE, axis_format, bars, color_scale, finish, refer
 _TIP = {"share": ".1%", "ratio": ".1%", "money": ",.0f", "days": ",.1f"}
 
 
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _tip(unit: str) -> str:
     return _TIP.get(unit, ",.3f")
 
@@ -145,9 +149,9 @@ def kpi_tree(nodes, *, title: str | None = None, focus: str | None = None):
     df["fill"] = df["status"].map(_STATUS_FILL).fillna("#F2F2F2")
     df["stroke"] = np.where(df["kpi_id"] == focus, "#E45756", "#8DA6C8")
     df["arrow"] = df["direction"].map(_ARROW).fillna("")
-    df["line2"] = np.where(df["status"] == "ok", df["definition"].astype(str).str.slice(0, 34) + ": " + df["text"]
-                           + " " + df["arrow"], df["reason"].astype(str).str.slice(0, 40))
-    df["name"] = df["name"].astype(str).str.slice(0, 34)
+    df["line2"] = np.where(df["status"] == "ok", df["definition"].astype(str).map(lambda s: _clip(s, 30)) + ": "
+                           + df["text"] + " " + df["arrow"], df["reason"].astype(str).map(lambda s: _clip(s, 40)))
+    df["name"] = df["name"].astype(str).map(lambda s: _clip(s, 36))
     parents = df.set_index("path")[["x", "order"]]
     edges = df[df["parent_path"] != ""].copy()
     edges["px"] = edges["parent_path"].map(parents["x"]) + half_w
@@ -197,7 +201,8 @@ def okr_progress(progress, *, title: str | None = None, status_labels: dict[str,
     df["shown"] = pd.to_numeric(df["progress"], errors="coerce").clip(-0.5, 1.5)
     df["shown"] = df["shown"].where(df["shown"].notna(), np.where(df["status"] == "achieved", 1.0, 0.0))
     df["status_label"] = df["status"].map(lambda s: labels.get(s, s))
-    df["row"] = df["kr"].astype(str) + "  " + df["key_result"].astype(str).str.slice(0, 60)
+    df["row"] = df["kr"].astype(str) + "  " + df["key_result"].astype(str).map(lambda s: _clip(s, 56))
+    df["text_x"] = df["shown"].clip(lower=0)
     df["values"] = [f"{format_value(b, u)} → {format_value(c, u)} → {format_value(t, u)}"
                     for b, c, t, u in zip(df["baseline"], df["current"], df["target"], df["unit"])]
     order = list(df["row"])
@@ -212,6 +217,6 @@ def okr_progress(progress, *, title: str | None = None, status_labels: dict[str,
                  alt.Tooltip("status_label:N"), alt.Tooltip("progress:Q", format=".0%"), alt.Tooltip("period:N")])
     rules = alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "what": ["baseline", "target"]})).mark_rule(
         strokeDash=[4, 3], color="#555").encode(x="x:Q", tooltip=[alt.Tooltip("what:N")])
-    text = alt.Chart(df).mark_text(align="left", baseline="middle", dx=4, fontSize=11, color="#333").encode(
-        x=alt.X("shown:Q"), y=y, text="values:N")
+    text = alt.Chart(df).mark_text(align="left", baseline="middle", dx=5, fontSize=11, color="#333").encode(
+        x=alt.X("text_x:Q"), y=y, text=alt.Text("values:N"))
     return finish(alt.layer(bar, rules, text), title, height=max(120, 40 * len(df)))
