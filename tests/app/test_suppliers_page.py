@@ -1,5 +1,6 @@
 """The suppliers page through the app frame, on the bundled sample."""
 
+import datetime
 import time
 
 import pytest
@@ -61,6 +62,11 @@ def test_window_and_fill_mark_changes_rerun_with_the_library_numbers(sample):
     assert_clean(at)
     at.radio(key="suppliers_metric").set_value("kendall").run()
     assert_clean(at)
+    # judged before any window closed: every definition is empty, and the page says why
+    at.date_input(key="suppliers_as_of").set_value(datetime.date(2020, 1, 1)).run()
+    assert_clean(at)
+    assert metric_values(at)[:3] == ["—", "—", "—"]
+    assert any("not yet due" in c.value for c in at.caption)
 
 
 def test_inspection_and_preferred_controls(sample):
