@@ -90,6 +90,14 @@ def _write_url(current: lab.LabState) -> None:
     st.session_state["lab_saved"] = current
 
 
+def show_chart(builder, *args, **kwargs) -> None:
+    """Draw a kpilab.charts.lab chart. Its Vega-Lite spec is cached on the inputs (state.derive):
+    building Altair charts is most of a rerun's time when the numbers are already cached."""
+    spec = state.derive(f"lab_chart_{builder.__name__}", lambda _d, a, k: builder(*a, **dict(k)).to_dict(),
+                        args, tuple(sorted(kwargs.items())))
+    st.vega_lite_chart(spec, theme=None, width="stretch")
+
+
 def _level_input(label: str, unit: str, value, key: str, help_text: str | None = None):
     """A number typed in display units (percent for shares), returned in the library's units."""
     scale = lab.display_scale(unit)
@@ -183,10 +191,8 @@ with tabs[0], components.guarded(tl(kpi.name)):
         st.caption(f"ℹ️ {note}")
     refs = [(r.value, f"{label}: {tl(r.label)}") for v, label in zip(variants, grouped.labels)
             for r in v.definition.references[:1]]
-    st.altair_chart(lab_charts.variant_values(grouped.long(), group=group, unit=unit, labels=list(grouped.labels),
-                                              references=refs,
-                                              title=t(f"{tl(kpi.name)} per {group}", f"{tl(kpi.name)} (按 {group})")),
-                    theme=None, width="stretch")
+    show_chart(lab_charts.variant_values, grouped.long(), group=group, unit=unit, labels=list(grouped.labels),
+               references=refs, title=t(f"{tl(kpi.name)} per {group}", f"{tl(kpi.name)} (按 {group})"))
     components.table(grouped.wide(), key="lab_table_grouped")
     components.download(grouped.wide(), t("Values per group (CSV)", "分组数值 (CSV)"), f"{kpi.id}_variants_{group}.csv",
                         "lab_dl_grouped")
@@ -218,11 +224,9 @@ with tabs[1], components.guarded(t("Disagreement", "分歧")):
         st.caption(f"ℹ️ {note}")
     top_n = st.slider(t("Groups in the slope chart (largest rank changes)", "斜率图中的分组数 (名次变化最大)"),
                       3, 40, 12, key="lab_top")
-    st.altair_chart(lab_charts.rank_slope(lab.movers(grouped, top_n), list(grouped.labels),
-                                          rank_title=t("rank (1 = best)", "排名 (1 = 最好)"),
-                                          spread_title=t("rank change", "名次变化"),
-                                          title=t("Who moves when the definition changes", "换口径后谁的名次变了")),
-                    theme=None, width="stretch")
+    show_chart(lab_charts.rank_slope, lab.movers(grouped, top_n), list(grouped.labels),
+               rank_title=t("rank (1 = best)", "排名 (1 = 最好)"), spread_title=t("rank change", "名次变化"),
+               title=t("Who moves when the definition changes", "换口径后谁的名次变了"))
     with st.expander(t("Verdict levels (blank = compare terciles instead)", "判定水平 (留空则按三分位比较)")):
         refs_by_label = lab.reference_levels(grouped)
         levels = {}
@@ -269,10 +273,8 @@ with tabs[2], components.guarded(t("Sensitivity", "敏感性")):
             values_swept = lab.sweep_values(param, lo, hi, steps)
             sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang())
             current = st.session_state.get(f"lab_{kpi.id}_v0_{pname}", param.default)
-            st.altair_chart(lab_charts.sensitivity(sweep, param=tl(param.label), unit=unit, labels=list(grouped.labels),
-                                                   current=current,
-                                                   title=t(f"{tl(kpi.name)} as {pname} moves", f"{tl(kpi.name)} 随 {pname} 变化")),
-                            theme=None, width="stretch")
+            show_chart(lab_charts.sensitivity, sweep, param=tl(param.label), unit=unit, labels=list(grouped.labels),
+                       current=current, title=t(f"{tl(kpi.name)} as {pname} moves", f"{tl(kpi.name)} 随 {pname} 变化"))
             st.caption(t("A dashed line is a variant whose definition does not read this parameter.",
                          "虚线表示该口径的定义不使用这个参数。"))
             components.download(sweep, t("Sweep (CSV)", "扫描结果 (CSV)"), f"{kpi.id}_sweep_{pname}.csv", "lab_dl_sweep")
@@ -320,12 +322,9 @@ with tabs[3], components.guarded(t("Target translator", "目标换算")):
                          f"{format_value(tr.spread_low, unit)} and {format_value(tr.spread_high, unit)}.",
                          f"单个 月×{pair_group or '月'} 在该目标下的波动范围: {format_value(tr.spread_low, unit)} – "
                          f"{format_value(tr.spread_high, unit)}。"))
-        st.altair_chart(lab_charts.translator(pairs, tr, x_title=grouped.labels[ix], y_title=grouped.labels[iy],
-                                              unit=unit, target_label=t("target", "目标"),
-                                              estimate_label=t("equivalent", "等价水平"),
-                                              title=t(f"Paired values per month × {pair_group or 'month'}",
-                                                      f"按 月×{pair_group or '月'} 的成对数值")),
-                        theme=None, width="stretch")
+        show_chart(lab_charts.translator, pairs, tr, x_title=grouped.labels[ix], y_title=grouped.labels[iy],
+                   unit=unit, target_label=t("target", "目标"), estimate_label=t("equivalent", "等价水平"),
+                   title=t(f"Paired values per month × {pair_group or 'month'}", f"按 月×{pair_group or '月'} 的成对数值"))
         components.download(pairs, t("Paired values (CSV)", "成对数值 (CSV)"), f"{kpi.id}_pairs.csv", "lab_dl_pairs")
 
 # ------------------------------------------------------------------------------------ KPI tree
@@ -344,7 +343,7 @@ with tabs[4], components.guarded(t("KPI tree", "指标树")):
                                    format_func=lambda d, o=other: tl(o.definition(d).name))
                 choices[tree_kpi] = lab.Variant(tree_kpi, did)
     nodes = lab.tree_nodes(ds, choices, runner=runner, lang=lang())
-    st.altair_chart(lab_charts.kpi_tree(nodes, focus=kpi.id), theme=None, width="stretch")
+    show_chart(lab_charts.kpi_tree, nodes, focus=kpi.id)
     components.table(nodes[["level", "name", "definition", "text", "status", "reason", "why"]], key="lab_table_tree")
 
 # ------------------------------------------------------------------------------------ SQL prototype
@@ -376,11 +375,9 @@ with tabs[5]:
             with components.guarded(t("SQL metric", "SQL 指标")):
                 mine = sandbox.regroup_on(ds, result.frame, (group,))
                 label = t("SQL prototype", "SQL 原型")
-                st.altair_chart(lab_charts.variant_values(
-                    lab.add_series(grouped.long(), mine, label, (group,)), group=group, unit=unit,
-                    labels=[*grouped.labels, label],
-                    title=t(f"Your metric beside the built-in definitions, per {group}", f"你的指标与内置定义并排 (按 {group})")),
-                    theme=None, width="stretch")
+                show_chart(lab_charts.variant_values, lab.add_series(grouped.long(), mine, label, (group,)),
+                           group=group, unit=unit, labels=[*grouped.labels, label],
+                           title=t(f"Your metric beside the built-in definitions, per {group}", f"你的指标与内置定义并排 (按 {group})"))
                 components.download(mine, t("SQL metric per group (CSV)", "SQL 指标分组结果 (CSV)"),
                                     f"sql_metric_{group}.csv", "lab_dl_sql")
             d1, d2 = st.columns(2)

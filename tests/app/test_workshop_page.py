@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -35,6 +36,15 @@ def test_workshop_opens_with_a_baseline_from_the_data(sample):
     expected = okr.period_value(sample, lab.Variant("plan_accuracy", "wape"), months[-3], months[-1])
     assert {m.label: m.value for m in at.metric}["Baseline"] == format_value(expected, "share")
     assert at.select_slider(key="ws_plan_accuracy_months").value == (months[-3], months[-1])
+    timings = []
+    for lo in (months[-6], months[-3], months[0]):
+        start = time.perf_counter()
+        at.select_slider(key="ws_plan_accuracy_months").set_value((lo, months[-1])).run()
+        timings.append(time.perf_counter() - start)
+        assert_clean(at)
+        expected = okr.period_value(sample, lab.Variant("plan_accuracy", "wape"), lo, months[-1])
+        assert {m.label: m.value for m in at.metric}["Baseline"] == format_value(expected, "share")
+    print(f"\nworkshop re-render after a widget change: {', '.join(f'{x:.2f}' for x in timings)} s")
 
 
 def test_add_a_key_result_validate_and_share(sample):
