@@ -1,6 +1,5 @@
 """The availability page through the app frame, on the bundled sample."""
 
-import time
 
 import pytest
 
@@ -39,13 +38,10 @@ def test_page_shows_every_definition_with_the_library_value(sample, page):
 
 def test_widget_changes_rerun_and_change_the_numbers(sample, page):
     before = [m.value for m in page.metric]
-    start = time.perf_counter()
     page.number_input(key="availability_window").set_value(7).run()
-    elapsed = time.perf_counter() - start
     assert_clean(page)
     expected = kpilab.compute(sample, "availability", "demand_weighted", window=7).value
     assert format_value(expected, "share") in [m.value for m in page.metric]
-    print(f"re-render after a window change: {elapsed:.2f} s")
     page.radio(key="availability_pool").set_value("A").run()
     assert_clean(page)
     expected = kpilab.compute(sample, "availability", "cell_level", window=7, classes="A").value

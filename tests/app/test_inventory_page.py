@@ -1,6 +1,5 @@
 """The inventory health page through the app frame, on the bundled sample."""
 
-import time
 
 import pytest
 
@@ -41,16 +40,12 @@ def test_inventory_page_shows_every_definition_with_the_library_value(sample):
 
 def test_widget_change_reruns_and_matches_the_library(sample):
     at = open_page(PAGE)
-    start = time.perf_counter()
     at.number_input(key="inventory_dos_days").set_value(120).run()
-    elapsed = time.perf_counter() - start
     assert_clean(at)
     shown = [v for _, v in _metrics(at)]
     for definition in ("dos_excess", "dos_whole", "dos_and_age"):
         expected = kpilab.compute(sample, "slow_moving", definition, dos_days=120).value
         assert format_value(expected, "share") in shown, (definition, shown)
-    print(f"re-render after a dos_days change: {elapsed:.2f} s")
-    assert elapsed < 10          # generous for a loaded CI machine; measured well under 1 s here
 
     at.selectbox(key="inventory_basis").set_value("forward").run()
     assert_clean(at)

@@ -1,6 +1,5 @@
 """The logistics page through the app frame, on the bundled sample."""
 
-import time
 
 import pytest
 
@@ -35,13 +34,9 @@ def test_logistics_page_shows_every_definition_with_the_library_value(sample):
 
 def test_widget_changes_rerun():
     at = open_page(PAGE)
-    started = time.perf_counter()
     at.radio(key="logistics_breakdown").set_value("warehouse").run()
-    print(f"re-render after the breakdown radio: {time.perf_counter() - started:.2f} s")
     assert_clean(at)
-    started = time.perf_counter()
     at.radio(key="logistics_local_by").set_value("category").run()
-    print(f"re-render after the local-fulfilment grouping: {time.perf_counter() - started:.2f} s")
     assert_clean(at)
     assert len(at.get("vega_lite_chart")) >= 9
 

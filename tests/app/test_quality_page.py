@@ -1,6 +1,5 @@
 """The quality page through the app frame, on the bundled sample."""
 
-import time
 
 import narwhals.stable.v2 as nw
 import pytest
@@ -39,9 +38,7 @@ def test_quality_page_shows_both_definitions_with_the_library_value(sample):
 
 def test_widget_changes_rerun_with_the_library_numbers(sample):
     at = open_page(PAGE)
-    started = time.perf_counter()
     at.toggle(key="quality_keywords").set_value(True).run()
-    print(f"re-render after the keywords toggle: {time.perf_counter() - started:.2f} s")
     assert_clean(at)
     expected = kpilab.compute(sample, "return_rate", "same_month", keywords=True).value
     assert format_value(expected, "share") in metric_values(at)
@@ -52,9 +49,7 @@ def test_widget_changes_rerun_with_the_library_numbers(sample):
                               keyword_list=q.AUTHENTICITY_KEYWORDS).value
     assert format_value(expected, "share") in metric_values(at)
 
-    started = time.perf_counter()
     at.number_input(key="quality_red").set_value(1.5).run()
-    print(f"re-render after a red-line change: {time.perf_counter() - started:.2f} s")
     assert_clean(at)
     at.selectbox(key="quality_group").set_value("abc_class").run()
     assert_clean(at)

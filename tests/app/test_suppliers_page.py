@@ -1,7 +1,6 @@
 """The suppliers page through the app frame, on the bundled sample."""
 
 import datetime
-import time
 
 import pytest
 
@@ -36,17 +35,12 @@ def test_suppliers_page_shows_every_definition_with_the_library_value(sample):
 
 def test_window_and_fill_mark_changes_rerun_with_the_library_numbers(sample):
     at = open_page(PAGE)
-    started = time.perf_counter()
     at.slider(key="suppliers_late_days").set_value(7).run()
-    elapsed = time.perf_counter() - started
-    print(f"re-render after the late-window slider: {elapsed:.2f} s")
     assert_clean(at)
     expected = kpilab.compute(sample, "otif", "by_value", late_days=7).value
     assert format_value(expected, "share") in metric_values(at)
 
-    started = time.perf_counter()
     at.slider(key="suppliers_line_fill").set_value(0.8).run()
-    print(f"re-render after the line-fill slider: {time.perf_counter() - started:.2f} s")
     assert_clean(at)
     expected = kpilab.compute(sample, "otif", "by_order", late_days=7, line_fill=0.8).value
     assert format_value(expected, "share") in metric_values(at)

@@ -7,7 +7,6 @@ import calendar
 import datetime as dt
 import math
 import random
-import time
 
 import narwhals.stable.v2 as nw
 import pandas as pd
@@ -643,15 +642,13 @@ def test_sample_dataset_computes_every_definition():
         pytest.skip("the bundled sample is not written yet")
     import kpilab
     ds = kpilab.load_sample()
-    timings = {}
+    computed = 0
     for kpi, d in ALL:
-        start = time.perf_counter()
         try:
             result = compute(ds, kpi, d, by=["month"])
         except KpiError as exc:           # e.g. a sample without page views
             assert "page_views" in str(exc) or "plans" in str(exc)
             continue
-        timings[(kpi, d)] = time.perf_counter() - start
         frame = nw.from_native(result.table, eager_only=True).to_pandas()
         assert len(frame) > 0
         values = frame["value"].dropna()
@@ -660,7 +657,8 @@ def test_sample_dataset_computes_every_definition():
             assert ((values >= 0) & (values <= 1)).all()
         else:
             assert (values >= 0).all()
-    assert timings
+        computed += 1
+    assert computed >= len(ALL) - 1
 
 
 def test_usable_definitions_and_pool_views_and_cover_long(backend):

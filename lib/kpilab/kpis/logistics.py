@@ -7,14 +7,12 @@ sub-orders shipped from a warehouse serving the customer's region: the network-p
 KPI, judged only on categories that follow a regional split-warehouse strategy.
 
 Reading of the spec:
-- logistics_cost: the months judged are the months present in logistics_costs (costs are booked
-  monthly, often later than sales) that lie within the months the denominator table spans, first
-  to last (sales for cost_to_gmv, orders for cost_per_order: an orders extract shorter than the
-  cost history must not divide a year of cost by six months of orders). Both kinds of months
-  left out are counted in a note. A judged month with no orders at all keeps its cost and gives
-  an empty cost per order (NaN). Within the judged months every (month, warehouse) cell seen in
-  costs or in the denominator is kept, so a warehouse with sales but no cost rows adds its GMV
-  or orders with cost 0.
+- logistics_cost: Σ amount over Σ denominator exactly as the spec's formula reads, over every row
+  of both tables. When costs and the denominator table cover different months (an orders extract
+  shorter than the cost history) the ungrouped value mixes spans: a note names the months only one
+  side covers, and grouped by month a month with cost but no orders is empty (NaN) while a month
+  with sales but no cost rows has cost 0. Every (month, warehouse) cell seen in costs or in the
+  denominator is kept.
 - The detail is built for the grouping asked for, because two denominators are not additive:
   * cost_type filters the numerator only. Grouped by cost_type, the detail has one row per
     (month, warehouse, cost_type) for every cost type seen in the table, and each row repeats
@@ -76,31 +74,29 @@ def _cost_inputs(ctx) -> tuple[nw.DataFrame, nw.DataFrame, nw.DataFrame]:
 
 
 def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
-    """(costs, denominator rows) of the judged months: cost months within the months the
-    denominator table (sales for gmv, orders for orders) spans, first to last."""
+    """(costs, denominator rows), every row of both, as the spec's formula reads (Σ amount over Σ
+    denominator). Months that only one side covers are named in a note: there the ungrouped
+    value mixes spans, and grouping by month compares like with like (a month with cost but no
+    orders is empty)."""
     def build():
         costs, gmv, orders = _cost_inputs(ctx)
         den = gmv if basis == "gmv" else orders
         table = "sales" if basis == "gmv" else "orders"
         cost_months = set(costs["month"].unique().to_list())
         den_months = set(den["month"].unique().to_list())
-        first, last = (min(den_months), max(den_months)) if den_months else ("9999-99", "0000-00")
-        judged = {m for m in cost_months if first <= m <= last}
-        outside = sorted(cost_months - judged)
-        if outside:
-            ctx.note(f"Cost months outside the {table} table's months ({first} … {last}) are left out: "
-                     f"{', '.join(outside)}.")
-        uncosted = sorted(den_months - cost_months)
-        if uncosted:
-            ctx.note(f"Months of {table} without logistics cost rows are left out: {', '.join(uncosted)}.")
-        keep = nw.col("month").is_in(sorted(judged))
-        den = den.filter(keep)
+        only_cost = sorted(cost_months - den_months)
+        if only_cost:
+            ctx.note(f"Logistics costs of {', '.join(only_cost)} have no {table} in the same month: the ungrouped "
+                     f"value divides costs and {table} of different spans; group by month to compare like with like.")
+        only_den = sorted(den_months - cost_months)
+        if only_den:
+            ctx.note(f"Months of {table} without logistics cost rows: {', '.join(only_den)} (their cost counts as 0).")
         if basis == "orders":
             blank = den.filter(nw.col("warehouse") == NO_WAREHOUSE)
             if len(blank):
                 ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they "
                          f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.")
-        return costs.filter(keep), den
+        return costs, den
     return ctx.shared(("logistics_judged", basis), build)
 
 
