@@ -144,11 +144,12 @@ class Definition:
     params: tuple[str, ...] = ()
     references: tuple[Reference, ...] = ()
     direction: Direction | None = None  # overrides the KPI's direction when set
+    unit: Unit | None = None            # overrides the KPI's unit when set (cost per order is money)
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name.en, "name_zh": self.name.zh, "formula": self.formula,
                 "says": self.says.en, "prefer_when": self.prefer_when.en, "helpers": list(self.helpers),
-                "parameters": list(self.params),
+                "parameters": list(self.params), "unit": self.unit,
                 "references": [{"value": r.value, "label": r.label.en} for r in self.references]}
 
 
@@ -200,6 +201,9 @@ class Kpi:
 
     def direction_of(self, definition: Definition) -> Direction:
         return definition.direction or self.direction
+
+    def unit_of(self, definition: Definition) -> Unit:
+        return definition.unit or self.unit
 
     def to_json(self) -> dict:
         return {"id": self.id, "family": self.family, "name": self.name.en, "name_zh": self.name.zh,

@@ -48,15 +48,16 @@ def definition_cards(cmp: Comparison, references: bool = True) -> None:
     cols = st.columns(len(cmp.results))
     for col, (def_id, result) in zip(cols, cmp.results.items()):
         d = kpi.definition(def_id)
+        unit = kpi.unit_of(d)
         value = result.value
         with col, st.container(border=True):
             ref = next(iter(d.references), None) if references else None
             delta = None
             if ref is not None and not (isinstance(value, float) and math.isnan(value)):
-                gap = (f"{(value - ref.value) * 100:+.1f} {t('pts', '个百分点')}" if kpi.unit in ("share", "ratio")
-                       else format_value(value - ref.value, kpi.unit))
-                delta = f"{gap} {t('vs', '对比')} {format_value(ref.value, kpi.unit)} ({tl(ref.label)})"
-            st.metric(tl(d.name), format_value(value, kpi.unit), delta=delta,
+                gap = (f"{(value - ref.value) * 100:+.1f} {t('pts', '个百分点')}" if unit in ("share", "ratio")
+                       else format_value(value - ref.value, unit))
+                delta = f"{gap} {t('vs', '对比')} {format_value(ref.value, unit)} ({tl(ref.label)})"
+            st.metric(tl(d.name), format_value(value, unit), delta=delta,
                       delta_color="normal" if kpi.direction_of(d) == "higher" else
                       ("inverse" if kpi.direction_of(d) == "lower" else "off"),
                       help=d.formula)

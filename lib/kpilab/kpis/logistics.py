@@ -257,7 +257,7 @@ LOGISTICS_COST = Kpi(
                      "early warning). Split by cost type the way the logistics budget was built.",
                      "物流费用, 对销售额看 (物流费比, 考核物流伙伴) 和按单看 (单均物流成本, 及时发现异常)。按做物流预算时的"
                      "费用类型拆分跟踪。"),
-    unit="ratio", direction="lower", tables=("logistics_costs", "sales", "orders"),
+    unit="share", direction="lower", tables=("logistics_costs", "sales", "orders"),
     period=L10n("month", "月份"),
     params=(),
     definitions=(
@@ -281,7 +281,7 @@ LOGISTICS_COST = Kpi(
                  "及时发现异常: 单量不及预期时它会上升 (仓租、正式工不随单量减少), 提示去深究临时工、人员摊分与包材使用。"),
             stats=_cost_stats("orders"),
             finish=lambda s: s.with_columns(_orders_total().alias("orders")).with_columns(value=ratio("amount", "orders")),
-            sums=("amount", "orders"), helpers=("amount", "orders")),
+            sums=("amount", "orders"), helpers=("amount", "orders"), unit="money"),
     ),
     dims=("warehouse", "cost_type"), sku_grouping=False)
 
