@@ -13,7 +13,7 @@ from kpilab import lab, sandbox
 from kpilab.app import components, state, widgets
 from kpilab.app.i18n import lang, t, tl
 from kpilab.charts import lab as lab_charts
-from kpilab.engine import grouping_columns, missing_inputs
+from kpilab.engine import grouping_columns
 from kpilab.formatting import format_value
 from kpilab.kpis import REGISTRY
 from kpilab.registry import KpiError

@@ -5,7 +5,6 @@ bundled sample."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 
 import narwhals.stable.v2 as nw

@@ -28,7 +28,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import narwhals.stable.v2 as nw
 import numpy as np
