@@ -164,8 +164,6 @@ for i, col in enumerate(cols):
 if len(variants) < 2:
     st.stop()
 _write_url(lab.LabState(kpi.id, tuple(variants), (group,)))
-unit = kpi.unit
-
 overall = grouped = None
 with components.guarded(tl(kpi.name)):
     overall = lab.compare_variants(ds, variants, (), runner=runner, lang=lang())
@@ -173,6 +171,7 @@ with components.guarded(tl(kpi.name)):
 if grouped is None:
     st.stop()
 values = overall.values()
+units = grouped.units()            # a definition may have its own unit (cost per order is money)
 
 tabs = st.tabs([t("Side by side", "并排对比"), t("Disagreement", "分歧"), t("Sensitivity", "敏感性"),
                 t("Target translator", "目标换算"), t("KPI tree", "指标树"), t("Prototype in SQL", "SQL 原型")])
@@ -183,16 +182,17 @@ with tabs[0], components.guarded(tl(kpi.name)):
     for col, v, label in zip(cards, variants, overall.labels):
         with col, st.container(border=True):
             ref = next(iter(v.definition.references), None)
-            st.metric(label, format_value(values[label], unit), help=v.definition.formula)
+            st.metric(label, format_value(values[label], v.unit), help=v.definition.formula)
             st.caption(f"`{v.definition.formula}`" + ("" if ref is None else
-                       f"  \n{t('Reference', '参考水平')}: {format_value(ref.value, unit)} — {tl(ref.label)}"))
+                       f"  \n{t('Reference', '参考水平')}: {format_value(ref.value, v.unit)} — {tl(ref.label)}"))
             st.markdown(tl(v.definition.says))
     for note in dict.fromkeys(overall.notes + grouped.notes):
         st.caption(f"ℹ️ {note}")
-    refs = [(r.value, f"{label}: {tl(r.label)}") for v, label in zip(variants, grouped.labels)
-            for r in v.definition.references[:1]]
-    show_chart(lab_charts.variant_values, grouped.long(), group=group, unit=unit, labels=list(grouped.labels),
-               references=refs, title=t(f"{tl(kpi.name)} per {group}", f"{tl(kpi.name)} (按 {group})"))
+    for unit, labels in grouped.unit_groups():      # one chart per unit when the definitions' units differ
+        refs = [(r.value, f"{label}: {tl(r.label)}") for v, label in zip(variants, grouped.labels)
+                if label in labels for r in v.definition.references[:1]]
+        show_chart(lab_charts.variant_values, grouped.long(labels), group=group, unit=unit, labels=labels,
+                   references=refs, title=t(f"{tl(kpi.name)} per {group}", f"{tl(kpi.name)} (按 {group})"))
     components.table(grouped.wide(), key="lab_table_grouped")
     components.download(grouped.wide(), t("Values per group (CSV)", "分组数值 (CSV)"), f"{kpi.id}_variants_{group}.csv",
                         "lab_dl_grouped")
@@ -233,7 +233,7 @@ with tabs[1], components.guarded(t("Disagreement", "分歧")):
         lcols = st.columns(len(variants))
         for i, (col, label) in enumerate(zip(lcols, grouped.labels)):
             with col:
-                levels[label] = _level_input(label, unit, refs_by_label[label], f"lab_{kpi.id}_level{i}")
+                levels[label] = _level_input(label, units[label], refs_by_label[label], f"lab_{kpi.id}_level{i}")
     table = lab.disagreement(grouped, levels)
     differ = int(table["verdicts_differ"].sum())
     scheme = table["scheme"].iloc[0] if len(table) else "tercile"
@@ -273,8 +273,10 @@ with tabs[2], components.guarded(t("Sensitivity", "敏感性")):
             values_swept = lab.sweep_values(param, lo, hi, steps)
             sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang())
             current = st.session_state.get(f"lab_{kpi.id}_v0_{pname}", param.default)
-            show_chart(lab_charts.sensitivity, sweep, param=tl(param.label), unit=unit, labels=list(grouped.labels),
-                       current=current, title=t(f"{tl(kpi.name)} as {pname} moves", f"{tl(kpi.name)} 随 {pname} 变化"))
+            for unit, labels in grouped.unit_groups():
+                show_chart(lab_charts.sensitivity, lab.select_variants(sweep, labels), param=tl(param.label), unit=unit,
+                           labels=labels, current=current,
+                           title=t(f"{tl(kpi.name)} as {pname} moves", f"{tl(kpi.name)} 随 {pname} 变化"))
             st.caption(t("A dashed line is a variant whose definition does not read this parameter.",
                          "虚线表示该口径的定义不使用这个参数。"))
             components.download(sweep, t("Sweep (CSV)", "扫描结果 (CSV)"), f"{kpi.id}_sweep_{pname}.csv", "lab_dl_sweep")
@@ -296,9 +298,10 @@ with tabs[3], components.guarded(t("Target translator", "目标换算")):
         iy = st.selectbox(t("Read under", "换算到口径"), range(len(variants)), index=1, key="lab_tr_to",
                           format_func=lambda i: grouped.labels[i])
     vx, vy = variants[ix], variants[iy]
+    x_unit, y_unit = vx.unit, vy.unit
     pairs = lab.paired_values(ds, vx, vy, pair_group, runner=runner)
     with c3:
-        target = _level_input(t("Target", "目标"), unit, lab.default_target(vx, pairs), f"lab_{kpi.id}_tr_target_{ix}")
+        target = _level_input(t("Target", "目标"), x_unit, lab.default_target(vx, pairs), f"lab_{kpi.id}_tr_target_{ix}")
     with c4:
         method = st.radio(t("Fit", "拟合"), ["theil_sen", "ols"], key="lab_tr_method",
                           format_func={"theil_sen": "Theil–Sen", "ols": "OLS"}.get)
@@ -309,21 +312,21 @@ with tabs[3], components.guarded(t("Target translator", "目标换算")):
         tr = lab.translate_target(relation, target, lang=lang())
         m1, m2, m3 = st.columns(3)
         with m1:
-            st.metric(t(f"{grouped.labels[ix]} target", f"{grouped.labels[ix]} 目标"), format_value(target, unit))
+            st.metric(t(f"{grouped.labels[ix]} target", f"{grouped.labels[ix]} 目标"), format_value(target, x_unit))
         with m2:
-            st.metric(t(f"≈ under {grouped.labels[iy]}", f"≈ {grouped.labels[iy]} 下"), format_value(tr.estimate, unit),
-                      delta=(f"{format_value(tr.low, unit)} – {format_value(tr.high, unit)} "
+            st.metric(t(f"≈ under {grouped.labels[iy]}", f"≈ {grouped.labels[iy]} 下"), format_value(tr.estimate, y_unit),
+                      delta=(f"{format_value(tr.low, y_unit)} – {format_value(tr.high, y_unit)} "
                              f"({tr.level:.0%} {t('band', '区间')})") if tr.ok else None, delta_color="off")
         with m3:
             st.metric(t("Paired values · r", "成对数值 · r"), f"{tr.n} · {'—' if math.isnan(tr.r) else f'{tr.r:.2f}'}")
         (st.info if tr.ok and not tr.extrapolated else st.warning)(tr.message)
         if tr.ok:
             st.caption(t(f"A single month × {pair_group or 'month'} at the target scatters between "
-                         f"{format_value(tr.spread_low, unit)} and {format_value(tr.spread_high, unit)}.",
-                         f"单个 月×{pair_group or '月'} 在该目标下的波动范围: {format_value(tr.spread_low, unit)} – "
-                         f"{format_value(tr.spread_high, unit)}。"))
+                         f"{format_value(tr.spread_low, y_unit)} and {format_value(tr.spread_high, y_unit)}.",
+                         f"单个 月×{pair_group or '月'} 在该目标下的波动范围: {format_value(tr.spread_low, y_unit)} – "
+                         f"{format_value(tr.spread_high, y_unit)}。"))
         show_chart(lab_charts.translator, pairs, tr, x_title=grouped.labels[ix], y_title=grouped.labels[iy],
-                   unit=unit, target_label=t("target", "目标"), estimate_label=t("equivalent", "等价水平"),
+                   unit=x_unit, y_unit=y_unit, target_label=t("target", "目标"), estimate_label=t("equivalent", "等价水平"),
                    title=t(f"Paired values per month × {pair_group or 'month'}", f"按 月×{pair_group or '月'} 的成对数值"))
         components.download(pairs, t("Paired values (CSV)", "成对数值 (CSV)"), f"{kpi.id}_pairs.csv", "lab_dl_pairs")
 
@@ -375,8 +378,9 @@ with tabs[5]:
             with components.guarded(t("SQL metric", "SQL 指标")):
                 mine = sandbox.regroup_on(ds, result.frame, (group,))
                 label = t("SQL prototype", "SQL 原型")
-                show_chart(lab_charts.variant_values, lab.add_series(grouped.long(), mine, label, (group,)),
-                           group=group, unit=unit, labels=[*grouped.labels, label],
+                unit, labels = grouped.unit_groups()[0]
+                show_chart(lab_charts.variant_values, lab.add_series(grouped.long(labels), mine, label, (group,)),
+                           group=group, unit=unit, labels=[*labels, label],
                            title=t(f"Your metric beside the built-in definitions, per {group}", f"你的指标与内置定义并排 (按 {group})"))
                 components.download(mine, t("SQL metric per group (CSV)", "SQL 指标分组结果 (CSV)"),
                                     f"sql_metric_{group}.csv", "lab_dl_sql")

@@ -156,7 +156,7 @@ with build:
     if components.kpi_available(kpi, ds):
         with components.guarded(tl(kpi.name)):
             variant = lab.Variant(kpi.id, definition_id, params, label)
-            unit = kpi.unit
+            unit = variant.unit
             months = okr.months_with_data(ds, variant, runner)
             if not months:
                 raise KpiError(t("this variant has no month with data on this dataset", "该口径在当前数据上没有有数据的月份"))
@@ -200,7 +200,7 @@ with build:
                                                           if k in kpi.definition(from_id).params})
                     ref = next(iter(source.definition.references), None)
                     with e2:
-                        level = _number(t("Level under that definition", "原口径下的目标"), unit,
+                        level = _number(t("Level under that definition", "原口径下的目标"), source.unit,
                                         ref.value if ref else baseline, f"ws_{kpi.id}_{from_id}_level")
                     group = lab.default_pairing_group(kpi, ds)
                     pairs = lab.paired_values(ds, source, variant, group, runner=runner)
@@ -209,10 +209,10 @@ with build:
                     if level is not None:
                         tr = lab.translate_target(relation, level, lang=lang())
                         if tr.ok:
-                            st.markdown(t(f"**{format_value(level, unit)}** under {tl(source.definition.name)} ≈ "
+                            st.markdown(t(f"**{format_value(level, source.unit)}** under {tl(source.definition.name)} ≈ "
                                           f"**{format_value(tr.estimate, unit)}** under {tl(definition.name)} "
                                           f"({tr.level:.0%} band {format_value(tr.low, unit)} – {format_value(tr.high, unit)}).",
-                                          f"{tl(source.definition.name)} 下的 **{format_value(level, unit)}** ≈ "
+                                          f"{tl(source.definition.name)} 下的 **{format_value(level, source.unit)}** ≈ "
                                           f"{tl(definition.name)} 下的 **{format_value(tr.estimate, unit)}** "
                                           f"({tr.level:.0%} 区间 {format_value(tr.low, unit)} – {format_value(tr.high, unit)})。"))
                             st.button(t("Use it as the target", "用作目标"), key="ws_use_translation",
@@ -241,9 +241,9 @@ with build:
         for i, o in enumerate(sheet.objectives, start=1):
             st.markdown(f"**O{i}. {o.title}**" if o.title else f"**O{i}.**")
             rows = [{t("KR", "KR"): f"{i}.{j}", t("Key result", "关键结果"): kr.headline(lang()),
-                     t("Baseline", "基线"): format_value(kr.baseline, kr.variant.kpi.unit),
+                     t("Baseline", "基线"): format_value(kr.baseline, kr.variant.unit),
                      t("Period", "期间"): f"{kr.baseline_from}…{kr.baseline_to}" if kr.baseline_from else "",
-                     t("Target", "目标"): format_value(kr.target, kr.variant.kpi.unit),
+                     t("Target", "目标"): format_value(kr.target, kr.variant.unit),
                      t("Owner", "负责人"): kr.owner, t("Deadline", "截止"): kr.deadline.isoformat() if kr.deadline else "",
                      t("Variant", "口径"): kr.variant.text}
                     for j, kr in enumerate(o.key_results, start=1)]

@@ -422,3 +422,19 @@ def test_lab_core_on_every_kpi_of_the_sample(sample, kpi_id):
     if months:
         base = okr.period_value(sample, variants[0], months[max(0, len(months) - 3)], months[-1], runner=run)
         assert math.isfinite(base)
+
+
+def test_definitions_with_their_own_units(sample):
+    """Cost to GMV is a share, cost per order money: values are charted per unit, never on one axis."""
+    kpi = REGISTRY["logistics_cost"]
+    units = {d.id: kpi.unit_of(d) for d in kpi.definitions}
+    if len(set(units.values())) < 2:
+        pytest.skip("logistics_cost definitions share one unit in this registry")
+    v = [lab.Variant("logistics_cost", "cost_to_gmv"), lab.Variant("logistics_cost", "cost_per_order")]
+    assert [x.unit for x in v] == [units["cost_to_gmv"], units["cost_per_order"]]
+    cmp = lab.compare_variants(sample, v, ("warehouse",))
+    groups = cmp.unit_groups()
+    assert [u for u, _ in groups] == [units["cost_to_gmv"], units["cost_per_order"]]
+    assert set(cmp.long(groups[1][1])["variant"]) == {"Cost per order"}
+    nodes = lab.tree_nodes(sample, {"logistics_cost": v[1]}).set_index("kpi_id")
+    assert nodes.loc["logistics_cost", "unit"] == units["cost_per_order"]

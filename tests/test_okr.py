@@ -281,3 +281,17 @@ def test_link_bomb_is_refused():
     bomb = base64.urlsafe_b64encode(zlib.compress(b" " * 10_000_000, 9)).decode()
     with pytest.raises(KpiError, match="too large"):
         okr.decode_sheet(bomb)
+
+
+def test_a_money_definition_is_not_checked_as_a_share():
+    from kpilab.kpis import REGISTRY
+
+    kpi = REGISTRY["logistics_cost"]
+    per_order = Variant("logistics_cost", "cost_per_order")
+    if kpi.unit_of(per_order.definition) != "money":
+        pytest.skip("cost per order is not declared as money in this registry")
+    kr = okr.KeyResult(per_order, 11.5, 12.3, owner="Logistics", deadline="2024-12-31")
+    found, _ = _issues(kr)
+    assert found == set()                                     # 11.5 is a price per order, not 1150%
+    assert okr.resolve_method(per_order) == "mean"
+    assert okr.to_frame(okr.OkrSheet().add("O", kr))["unit"].tolist() == ["money"]

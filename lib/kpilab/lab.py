@@ -122,6 +122,12 @@ class Variant:
         return self.kpi.direction_of(self.definition)
 
     @property
+    def unit(self) -> str:
+        """The unit of this variant's values (a definition may override its KPI's unit)."""
+        unit_of = getattr(self.kpi, "unit_of", None)
+        return unit_of(self.definition) if unit_of else self.kpi.unit
+
+    @property
     def resolved_params(self) -> dict:
         """Every parameter of the KPI: defaults overlaid with this variant's values."""
         return self.kpi.resolve_params(self.params)
@@ -285,12 +291,23 @@ class VariantComparison:
             wide = wide.merge(frame, on=list(self.by), how="outer")
         return wide.sort_values(list(self.by), ignore_index=True)
 
-    def long(self) -> pd.DataFrame:
-        """``by`` columns, ``variant`` (label) and ``value``: one row per group and variant."""
+    def long(self, labels: Sequence[str] | None = None) -> pd.DataFrame:
+        """``by`` columns, ``variant`` (label) and ``value``: one row per group and variant (only
+        the variants of ``labels`` when given, e.g. those of one unit)."""
         wide = self.wide()
-        long = wide.melt(id_vars=list(self.by), value_vars=list(self.labels), var_name="variant",
-                         value_name="value")
-        return long
+        chosen = [label for label in self.labels if labels is None or label in labels]
+        return wide.melt(id_vars=list(self.by), value_vars=chosen, var_name="variant", value_name="value")
+
+    def units(self) -> dict[str, str]:
+        """Each variant's unit (label → unit): definitions of one KPI may differ (share vs money)."""
+        return {label: v.unit for v, label in zip(self.variants, self.labels)}
+
+    def unit_groups(self) -> list[tuple[str, list[str]]]:
+        """Labels grouped by unit, in order: one chart per unit when the variants' units differ."""
+        groups: dict[str, list[str]] = {}
+        for label, unit in self.units().items():
+            groups.setdefault(unit, []).append(label)
+        return list(groups.items())
 
     def values(self) -> dict[str, float]:
         """The single value of each variant (ungrouped comparisons only)."""
@@ -386,8 +403,8 @@ def rank_notes(cmp: VariantComparison, lang: str = "en") -> list[str]:
                 out.append(L10n(f"{label}: no reference level, so groups are ranked highest first.",
                                 f"{label}: 没有参考水平, 按数值从高到低排名。")(lang))
             else:
-                level = format_value(band[0], variant.kpi.unit) if band[0] == band[1] else \
-                    f"{format_value(band[0], variant.kpi.unit)}–{format_value(band[1], variant.kpi.unit)}"
+                level = format_value(band[0], variant.unit) if band[0] == band[1] else \
+                    f"{format_value(band[0], variant.unit)}–{format_value(band[1], variant.unit)}"
                 out.append(L10n(f"{label}: ranked by distance to {level}.",
                                 f"{label}: 按与 {level} 的距离排名。")(lang))
     return out
@@ -568,6 +585,11 @@ def sweep(dataset, variants: Sequence[Variant | str], param: str, values: Iterab
             v = _value_of(_result(variant.with_params(**{param: value}), (), runner)) if reads else fixed
             rows.append({"param_value": value, "variant": label, "value": v, "reads": reads})
     return pd.DataFrame(rows, columns=["param_value", "variant", "value", "reads"])
+
+
+def select_variants(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """The rows of a long frame (``variant`` column) that belong to ``labels``."""
+    return frame[frame["variant"].isin(list(labels))].reset_index(drop=True)
 
 
 def _value_of(result: KpiResult) -> float:
@@ -873,7 +895,7 @@ def tree_nodes(dataset, choices: Mapping[str, Variant | str] | None = None, *,
         else:
             kpi = REGISTRY[kpi_id]
             variant = choices.get(kpi_id) or Variant(kpi_id, kpi.definitions[0].id)
-            out |= {"name": kpi.name(lang), "definition": variant.describe(lang), "unit": kpi.unit,
+            out |= {"name": kpi.name(lang), "definition": variant.describe(lang), "unit": variant.unit,
                     "direction": variant.direction}
             missing = missing_inputs(kpi, dataset)
             if missing:
@@ -882,7 +904,7 @@ def tree_nodes(dataset, choices: Mapping[str, Variant | str] | None = None, *,
             else:
                 try:
                     value = _value_of(_result(variant, (), runner))
-                    out |= {"value": value, "text": format_value(value, kpi.unit)}
+                    out |= {"value": value, "text": format_value(value, variant.unit)}
                 except KpiError as exc:
                     out |= {"status": "error", "reason": str(exc)}
                 except Exception as exc:  # noqa: BLE001 - a node must not break the tree

@@ -84,7 +84,7 @@ class KeyResult:
         """The key result in words, e.g. 'Plan accuracy (1-MAPE) from 61.0% to 65.0%'."""
         if self.title:
             return self.title
-        kpi, unit = self.variant.kpi, self.variant.kpi.unit
+        kpi, unit = self.variant.kpi, self.variant.unit
         text = f"{kpi.name(lang)} · {self.variant.describe(lang)}"
         if lang == "zh":
             return f"{text}: {format_value(self.baseline, unit)} → {format_value(self.target, unit)}"
@@ -165,10 +165,10 @@ def _date(value) -> dt.date | None:
 
 
 def resolve_method(variant: Variant, method: str = "auto") -> str:
-    """``auto`` → ``mean`` for money, units and count KPIs, else ``pooled``."""
+    """``auto`` → ``mean`` for money, units and count values, else ``pooled``."""
     if method != "auto":
         return method
-    return "mean" if variant.kpi.unit in ("money", "units", "count") else "pooled"
+    return "mean" if variant.unit in ("money", "units", "count") else "pooled"
 
 
 def monthly(dataset, variant: Variant | str, runner: Runner | None = None) -> pd.DataFrame:
@@ -245,7 +245,7 @@ def suggest_target(variant: Variant | str, baseline: float) -> float:
     band = _target_band(variant.definition)
     if variant.direction == "target" and band is not None:
         return (band[0] + band[1]) / 2
-    scale = display_scale(variant.kpi.unit)
+    scale = display_scale(variant.unit)
     shown = baseline * scale
     if shown == 0:
         return 0.0
@@ -309,7 +309,7 @@ def validate(sheet: OkrSheet, today: dt.date | None = None) -> list[Issue]:
 
 def _check_kr(i: int, j: int, kr: KeyResult, today: dt.date) -> list[Issue]:
     out: list[Issue] = []
-    kpi, unit, direction = kr.variant.kpi, kr.variant.kpi.unit, kr.variant.direction
+    kpi, unit, direction = kr.variant.kpi, kr.variant.unit, kr.variant.direction
     f = lambda v: format_value(v, unit)  # noqa: E731
     add = lambda sev, fld, en, zh: out.append(Issue(sev, i, j, fld, L10n(en, zh)))  # noqa: E731
     name = kpi.name
@@ -387,7 +387,7 @@ def to_frame(sheet: OkrSheet, lang: str = "en") -> pd.DataFrame:
             rows.append({"objective": objective.title, "key_result": kr.title, "kpi": v.kpi_id,
                          "definition": v.definition_id, "params": _params_text(v), "label": v.label,
                          "kpi_name": v.kpi.name(lang), "definition_name": v.definition.name(lang),
-                         "unit": v.kpi.unit, "direction": v.direction, "baseline_from": kr.baseline_from,
+                         "unit": v.unit, "direction": v.direction, "baseline_from": kr.baseline_from,
                          "baseline_to": kr.baseline_to, "baseline_method": kr.method, "baseline": kr.baseline,
                          "target": kr.target, "owner": kr.owner,
                          "deadline": kr.deadline.isoformat() if kr.deadline else "", "variant": v.text,
@@ -524,7 +524,7 @@ def to_markdown(sheet: OkrSheet, lang: str = "en") -> str:
             continue
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for j, kr in enumerate(objective.key_results, start=1):
-            unit = kr.variant.kpi.unit
+            unit = kr.variant.unit
             period = f"{kr.baseline_from}…{kr.baseline_to}" if kr.baseline_from or kr.baseline_to else ""
             cells = [kr.title or f"KR {i}.{j}", f"{kr.variant.kpi.name(lang)} · {kr.variant.describe(lang)}",
                      f"{format_value(kr.baseline, unit)} ({period})" if period else format_value(kr.baseline, unit),
@@ -586,7 +586,7 @@ def progress(sheet: OkrSheet, dataset, start: str | None = None, end: str | None
     for i, j, kr in sheet.key_results:
         objective = sheet.objectives[i].title
         row = {"objective": objective, "key_result": kr.headline(lang), "kr": f"{i + 1}.{j + 1}",
-               "variant": kr.variant.text, "unit": kr.variant.kpi.unit, "direction": kr.variant.direction,
+               "variant": kr.variant.text, "unit": kr.variant.unit, "direction": kr.variant.direction,
                "baseline": kr.baseline, "current": NAN, "target": kr.target, "progress": NAN,
                "status": "no data", "period": "", "note": ""}
         try:

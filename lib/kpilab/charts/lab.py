@@ -93,27 +93,30 @@ def sensitivity(sweep, *, param: str, unit: str, labels: list[str], current=None
 
 
 def translator(pairs, translation, *, x_title: str, y_title: str, unit: str, title: str | None = None,
-               target_label: str = "target", estimate_label: str = "equivalent"):
+               target_label: str = "target", estimate_label: str = "equivalent", y_unit: str | None = None):
     """Paired month × group values (x under one variant, y under the other), the fitted line, the
-    target on x and the equivalent level on y with its band."""
+    target on x and the equivalent level on y with its band. ``y_unit`` when y is in another unit
+    (then no diagonal is drawn)."""
     df = to_pandas(pairs).copy()
-    fmt = axis_format(unit)
+    y_unit = y_unit or unit
     tip_cols = [c for c in df.columns if c not in ("x", "y")]
     points = alt.Chart(df).mark_circle(size=55, opacity=0.55, color=PALETTE[0]).encode(
-        x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
-        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=axis_format(unit)), scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=axis_format(y_unit)), scale=alt.Scale(zero=False)),
         tooltip=[*[alt.Tooltip(f"{c}:N") for c in tip_cols], alt.Tooltip("x:Q", format=_tip(unit), title=x_title),
-                 alt.Tooltip("y:Q", format=_tip(unit), title=y_title)])
+                 alt.Tooltip("y:Q", format=_tip(y_unit), title=y_title)])
     layers = [points]
     t = translation
-    if len(df):
+    if len(df) and y_unit == unit:
         lo = float(min(df["x"].min(), t.target)) if math.isfinite(t.target) else float(df["x"].min())
         hi = float(max(df["x"].max(), t.target)) if math.isfinite(t.target) else float(df["x"].max())
         diagonal = pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})
         layers.append(alt.Chart(diagonal).mark_line(color="#bbb", strokeDash=[2, 3]).encode(x="x:Q", y="y:Q"))
-        if t.ok:
-            line = pd.DataFrame({"x": [lo, hi], "y": [t.intercept + t.slope * lo, t.intercept + t.slope * hi]})
-            layers.append(alt.Chart(line).mark_line(color=PALETTE[1], strokeWidth=2.5).encode(x="x:Q", y="y:Q"))
+    if len(df) and t.ok:
+        lo = float(min(df["x"].min(), t.target)) if math.isfinite(t.target) else float(df["x"].min())
+        hi = float(max(df["x"].max(), t.target)) if math.isfinite(t.target) else float(df["x"].max())
+        line = pd.DataFrame({"x": [lo, hi], "y": [t.intercept + t.slope * lo, t.intercept + t.slope * hi]})
+        layers.append(alt.Chart(line).mark_line(color=PALETTE[1], strokeWidth=2.5).encode(x="x:Q", y="y:Q"))
     if math.isfinite(t.target):
         layers.append(alt.Chart(pd.DataFrame({"x": [t.target], "label": [target_label]})).mark_rule(
             strokeDash=[6, 4], color="#555").encode(x="x:Q", tooltip=[alt.Tooltip("label:N"),
@@ -125,9 +128,9 @@ def translator(pairs, translation, *, x_title: str, y_title: str, unit: str, tit
         layers.append(alt.Chart(mark).mark_errorbar(color=PALETTE[3], thickness=3, ticks=True).encode(
             x="x:Q", y=alt.Y("low:Q", title=y_title), y2="high:Q"))
         layers.append(alt.Chart(mark).mark_point(shape="diamond", size=160, filled=True, color=PALETTE[3]).encode(
-            x="x:Q", y="y:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("y:Q", format=_tip(unit)),
-                                       alt.Tooltip("low:Q", format=_tip(unit)),
-                                       alt.Tooltip("high:Q", format=_tip(unit))]))
+            x="x:Q", y="y:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("y:Q", format=_tip(y_unit)),
+                                       alt.Tooltip("low:Q", format=_tip(y_unit)),
+                                       alt.Tooltip("high:Q", format=_tip(y_unit))]))
     return finish(alt.layer(*layers), title, height=360)
 
 
