@@ -32,22 +32,22 @@ def sidebar() -> None:
 
 
 PAGES = {
-    "": [("pages/home.py", ("Home", "首页"), ":material/home:"),
-         ("pages/data.py", ("Your data", "数据"), ":material/upload_file:")],
-    "KPIs": [("pages/planning.py", ("Planning", "计划"), ":material/trending_up:"),
-             ("pages/inventory.py", ("Inventory health", "库存健康"), ":material/inventory_2:"),
-             ("pages/availability.py", ("Availability", "在架率"), ":material/storefront:"),
-             ("pages/quality.py", ("Quality", "质量"), ":material/assignment_return:"),
-             ("pages/suppliers.py", ("Suppliers", "供应商"), ":material/local_shipping:"),
-             ("pages/logistics.py", ("Logistics", "物流"), ":material/warehouse:")],
-    "Lab": [("pages/lab.py", ("Definition Lab", "定义实验室"), ":material/science:"),
-            ("pages/workshop.py", ("OKR Workshop", "OKR 工作坊"), ":material/flag:")],
+    "": [("views/home.py", ("Home", "首页"), ":material/home:"),
+         ("views/data.py", ("Your data", "数据"), ":material/upload_file:")],
+    "KPIs": [("views/planning.py", ("Planning", "计划"), ":material/trending_up:"),
+             ("views/inventory.py", ("Inventory health", "库存健康"), ":material/inventory_2:"),
+             ("views/availability.py", ("Availability", "在架率"), ":material/storefront:"),
+             ("views/quality.py", ("Quality", "质量"), ":material/assignment_return:"),
+             ("views/suppliers.py", ("Suppliers", "供应商"), ":material/local_shipping:"),
+             ("views/logistics.py", ("Logistics", "物流"), ":material/warehouse:")],
+    "Lab": [("views/lab.py", ("Definition Lab", "定义实验室"), ":material/science:"),
+            ("views/workshop.py", ("OKR Workshop", "OKR 工作坊"), ":material/flag:")],
 }
 
 sidebar()
 navigation = st.navigation({
     section: [st.Page(path, title=t(*title), icon=icon, url_path=path.split("/")[1][:-3],
-                      default=path == "pages/home.py")
+                      default=path == "views/home.py")
               for path, title, icon in pages if Path(path).exists()]
     for section, pages in PAGES.items()})
 navigation.run()

@@ -19,12 +19,12 @@ sys.path.insert(0, str(ROOT))
 
 # page → (widget kind, key, value A, value B): a change a workshop audience would make
 CHANGES = {
-    "pages/planning.py": ("selectbox", "planning_weight", "actual", "max"),
-    "pages/inventory.py": ("number_input", "inventory_dos_days", 120, 180),
-    "pages/availability.py": ("number_input", "availability_window", 14, 30),
-    "pages/quality.py": ("toggle", "quality_keywords", True, False),
-    "pages/suppliers.py": ("number_input", "suppliers_late_days", 1, 3),
-    "pages/logistics.py": ("selectbox", "logistics_definition", None, None),
+    "views/planning.py": ("selectbox", "planning_weight", "actual", "max"),
+    "views/inventory.py": ("number_input", "inventory_dos_days", 120, 180),
+    "views/availability.py": ("number_input", "availability_window", 14, 30),
+    "views/quality.py": ("toggle", "quality_keywords", True, False),
+    "views/suppliers.py": ("number_input", "suppliers_late_days", 1, 3),
+    "views/logistics.py": ("selectbox", "logistics_definition", None, None),
 }
 
 

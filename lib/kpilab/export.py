@@ -30,8 +30,9 @@ def neutralise(frame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame) -> bytes:
-    """CSV as UTF-8 with BOM (so Excel on Chinese Windows reads it), formulas neutralised."""
-    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+    """CSV as UTF-8 with BOM (so Excel on Chinese Windows reads it), formulas neutralised, CRLF
+    rows (so a text cell holding a line break is quoted and reads back whole)."""
+    return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 # --------------------------------------------------------------------------- added for the OKR sheet

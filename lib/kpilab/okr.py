@@ -27,7 +27,7 @@ import math
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import narwhals.stable.v2 as nw
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from kpilab.engine import Context, pool
-from kpilab.export import neutralise, to_xlsx_bytes, unneutralise, unneutralise_text
+from kpilab.export import to_csv_bytes, to_xlsx_bytes, unneutralise, unneutralise_text
 from kpilab.formatting import format_value
 from kpilab.lab import Runner, Variant, _param_text, _target_band, as_variant, default_runner
 from kpilab.registry import KpiError, L10n
@@ -498,7 +498,7 @@ def to_xlsx(sheet: OkrSheet, lang: str = "en") -> bytes:
 def to_csv(sheet: OkrSheet, lang: str = "en") -> bytes:
     """The sheet as CSV (UTF-8 with BOM, formulas neutralised, numbers at full precision)."""
     # CRLF rows: the csv writer then quotes any text holding a CR or LF, so the file reads back intact
-    return neutralise(to_frame(sheet, lang)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    return to_csv_bytes(to_frame(sheet, lang))
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|!#"})

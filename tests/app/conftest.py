@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_page(page: str, lang: str = "en", timeout: float = 120) -> AppTest:
-    """app.py run once, then the given page (e.g. "pages/planning.py") run through the frame."""
+    """app.py run once, then the given page (e.g. "views/planning.py") run through the frame."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.session_state["lang"] = lang
     at.run()

@@ -15,7 +15,7 @@ def sample():
 
 @pytest.fixture(scope="module")
 def page():
-    return open_page("pages/availability.py")
+    return open_page("views/availability.py")
 
 
 def test_page_shows_every_definition_with_the_library_value(sample, page):
@@ -59,7 +59,7 @@ def test_widget_changes_rerun_and_change_the_numbers(sample, page):
 
 
 def test_chinese_labels():
-    at = open_page("pages/availability.py", lang="zh")
+    at = open_page("views/availability.py", lang="zh")
     assert_clean(at)
     assert any("在架率" in t.value for t in at.title)
     assert any(m.label.startswith("SKU 在架率") for m in at.metric)

@@ -7,7 +7,7 @@ import kpilab
 from kpilab.formatting import format_value
 from tests.app.conftest import assert_clean, open_page
 
-PAGE = "pages/inventory.py"
+PAGE = "views/inventory.py"
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ def _values(at) -> dict[str, str]:
 
 
 def test_lab_opens_with_two_variants_and_their_values(sample):
-    at = open_page("pages/lab.py")
+    at = open_page("views/lab.py")
     assert_clean(at)
     kpi = next(iter(kpilab.REGISTRY.values()))
     values = _values(at)
@@ -37,7 +37,7 @@ def test_lab_opens_with_two_variants_and_their_values(sample):
 
 
 def test_widget_change_reruns_and_updates_the_link(sample):
-    at = open_page("pages/lab.py")
+    at = open_page("views/lab.py")
     at.selectbox(key="lab_plan_accuracy_v1_weight").set_value("actual").run()
     assert_clean(at)
     expected = kpilab.compute(sample, "plan_accuracy", "min_max", weight="actual").value
@@ -59,7 +59,7 @@ def test_deep_link_reopens_the_comparison(sample):
     at.query_params["v"] = ["otif:by_line;early_days=3;late_days=1|Strict 3/1", "otif:by_line", "otif:by_value"]
     at.query_params["by"] = "supplier"
     at.run()
-    at.switch_page("pages/lab.py")
+    at.switch_page("views/lab.py")
     at.run()
     assert_clean(at)
     values = _values(at)
@@ -76,7 +76,7 @@ def test_a_bad_link_is_a_message_not_a_crash():
     at.query_params["kpi"] = "otif"
     at.query_params["v"] = ["otif:by_line", "otif:nope", "otif:by_value;late_days=-4"]
     at.run()
-    at.switch_page("pages/lab.py")
+    at.switch_page("views/lab.py")
     at.run()
     assert not at.exception
     assert len(at.warning) >= 2
@@ -84,14 +84,14 @@ def test_a_bad_link_is_a_message_not_a_crash():
 
 @pytest.mark.parametrize("kpi_id", ["slow_moving", "availability", "logistics_cost", "return_rate"])
 def test_other_families_run(kpi_id):
-    at = open_page("pages/lab.py")
+    at = open_page("views/lab.py")
     at.selectbox(key="lab_kpi").set_value(kpi_id).run()
     assert_clean(at)
     assert len(at.metric) >= 2
 
 
 def test_sweep_translator_and_sql_prototype(sample):
-    at = open_page("pages/lab.py")
+    at = open_page("views/lab.py")
     at.toggle(key="lab_sweep_on").set_value(True).run()
     assert_clean(at)
     at.number_input(key="lab_plan_accuracy_tr_target_0").set_value(70.0).run()
@@ -111,7 +111,7 @@ def test_sweep_translator_and_sql_prototype(sample):
 
 
 def test_chinese_labels():
-    at = open_page("pages/lab.py", lang="zh")
+    at = open_page("views/lab.py", lang="zh")
     assert_clean(at)
     assert any("定义实验室" in t.value for t in at.title)
     assert "计划准确度 · plan_accuracy" in at.selectbox(key="lab_kpi").options
@@ -119,7 +119,7 @@ def test_chinese_labels():
 
 
 def test_take_a_variant_to_the_workshop():
-    at = open_page("pages/lab.py")
+    at = open_page("views/lab.py")
     at.selectbox(key="lab_plan_accuracy_v1_weight").set_value("actual").run()
     at.selectbox(key="lab_to_okr").set_value(1).run()
     at.button(key="lab_go_okr").click().run()

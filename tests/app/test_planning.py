@@ -13,7 +13,7 @@ def sample():
 
 
 def test_planning_page_shows_every_definition_with_the_library_value(sample):
-    at = open_page("pages/planning.py")
+    at = open_page("views/planning.py")
     assert_clean(at)
     values = [m.value for m in at.metric]
     for definition in ("wape", "min_max", "mape"):
@@ -23,7 +23,7 @@ def test_planning_page_shows_every_definition_with_the_library_value(sample):
 
 
 def test_widget_change_changes_the_numbers(sample):
-    at = open_page("pages/planning.py")
+    at = open_page("views/planning.py")
     before = [m.value for m in at.metric]
     at.selectbox(key="planning_weight").set_value("actual").run()
     assert_clean(at)
@@ -34,7 +34,7 @@ def test_widget_change_changes_the_numbers(sample):
 
 
 def test_chinese_labels():
-    at = open_page("pages/planning.py", lang="zh")
+    at = open_page("views/planning.py", lang="zh")
     assert_clean(at)
     assert any("计划" in t.value for t in at.title)
     assert any("Min/Max 准确度" == m.label for m in at.metric)

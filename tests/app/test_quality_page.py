@@ -9,7 +9,7 @@ from kpilab.formatting import format_value
 from kpilab.kpis import quality as q
 from tests.app.conftest import assert_clean, open_page
 
-PAGE = "pages/quality.py"
+PAGE = "views/quality.py"
 
 
 @pytest.fixture(scope="module")

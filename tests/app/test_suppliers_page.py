@@ -8,7 +8,7 @@ import kpilab
 from kpilab.formatting import format_value
 from tests.app.conftest import assert_clean, open_page
 
-PAGE = "pages/suppliers.py"
+PAGE = "views/suppliers.py"
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def _add(at, objective="Keep the shelf full", owner="Li Lei", target=None):
 
 
 def test_workshop_opens_with_a_baseline_from_the_data(sample):
-    at = open_page("pages/workshop.py")
+    at = open_page("views/workshop.py")
     assert_clean(at)
     months = okr.months_with_data(sample, lab.Variant("plan_accuracy", "wape"))
     expected = okr.period_value(sample, lab.Variant("plan_accuracy", "wape"), months[-3], months[-1])
@@ -48,7 +48,7 @@ def test_workshop_opens_with_a_baseline_from_the_data(sample):
 
 
 def test_add_a_key_result_validate_and_share(sample):
-    at = open_page("pages/workshop.py")
+    at = open_page("views/workshop.py")
     sheet = _add(at, target=60.0)                      # below the baseline on a higher-is-better KPI
     (o, kr), = [(o, kr) for o in sheet.objectives for kr in o.key_results]
     assert o.title == "Keep the shelf full" and kr.owner == "Li Lei" and kr.target == pytest.approx(0.60)
@@ -72,7 +72,7 @@ def test_a_link_reopens_the_sheet():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["sheet"] = okr.encode_sheet(sheet)
     at.run()
-    at.switch_page("pages/workshop.py")
+    at.switch_page("views/workshop.py")
     at.run()
     assert_clean(at)
     assert at.session_state["workshop_sheet"] == sheet
@@ -83,14 +83,14 @@ def test_a_broken_link_is_a_message():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["sheet"] = "not-a-sheet"
     at.run()
-    at.switch_page("pages/workshop.py")
+    at.switch_page("views/workshop.py")
     at.run()
     assert not at.exception
     assert any("could not be read" in w.value for w in at.warning)
 
 
 def test_translate_a_target_from_another_definition(sample):
-    at = open_page("pages/workshop.py")
+    at = open_page("views/workshop.py")
     at.selectbox(key="ws_plan_accuracy_def").set_value("min_max").run()
     at.number_input(key="ws_plan_accuracy_wape_level").set_value(65.0).run()
     assert_clean(at)
@@ -106,7 +106,7 @@ def test_track_progress_from_an_uploaded_sheet(sample):
     variant = lab.Variant("otif", "by_line")
     sheet = okr.OkrSheet(title="Suppliers").add("Suppliers deliver", okr.KeyResult(
         variant, 0.9, 0.6, "2025-09", "2025-11", owner="Zhao", deadline="2027-01-31"))
-    at = open_page("pages/workshop.py")
+    at = open_page("views/workshop.py")
     at.tabs  # noqa: B018 - both tabs render; the uploader is in the second
     at.get("file_uploader")[0].set_value(("okr.csv", okr.to_csv(sheet), "text/csv")).run()
     assert_clean(at)
@@ -124,7 +124,7 @@ def test_a_variant_from_the_lab_prefills_the_form():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["workshop_prefill"] = "otif:by_line;late_days=1"
     at.run()
-    at.switch_page("pages/workshop.py")
+    at.switch_page("views/workshop.py")
     at.run()
     assert_clean(at)
     assert at.selectbox(key="ws_kpi").value == "otif"
@@ -133,7 +133,7 @@ def test_a_variant_from_the_lab_prefills_the_form():
 
 
 def test_chinese_labels():
-    at = open_page("pages/workshop.py", lang="zh")
+    at = open_page("views/workshop.py", lang="zh")
     assert_clean(at)
     assert any("OKR 工作坊" in t.value for t in at.title)
     assert any(m.label == "基线" for m in at.metric)

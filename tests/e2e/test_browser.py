@@ -45,3 +45,22 @@ def test_upload_then_planning_shows_the_uploaded_numbers(server, page, tmp_path)
     assert format_value(expected, "share") in metrics, metrics
     assert_no_error(page)
     assert re.search(r"data=[0-9a-f]{16}", page.url)
+
+
+@pytest.mark.parametrize("nav, title", [
+    ("Inventory health", "Inventory health — how much stock"),
+    ("Availability", "Availability — is it on the shelf"),
+    ("Quality", "Quality — how often do items come back"),
+    ("Suppliers", "Suppliers — on time, in full"),
+    ("Logistics", "Logistics — what does it cost"),
+    ("Definition Lab", "Definition Lab — one KPI"),
+])
+def test_every_kpi_page_renders_in_the_browser(server, page, nav, title):
+    page.goto(server)
+    wait_idle(page)
+    page.locator("[data-testid='stSidebarNav'] a", has_text=nav).first.click()
+    wait_idle(page)
+    page.get_by_text(title).first.wait_for()
+    assert page.locator("[data-testid='stMetricValue']").count() >= 2
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    assert_no_error(page)

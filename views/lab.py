@@ -206,7 +206,7 @@ with tabs[0], components.guarded(tl(kpi.name)):
         st.write("")
         if st.button(t("Open the workshop", "打开工作坊"), key="lab_go_okr"):
             st.session_state["workshop_prefill"] = variants[chosen].text
-            st.switch_page("pages/workshop.py")
+            st.switch_page("views/workshop.py")
 
 # ------------------------------------------------------------------------------------ disagreement
 with tabs[1], components.guarded(t("Disagreement", "分歧")):
