@@ -4,7 +4,6 @@ Run: streamlit run app.py
 """
 
 import logging
-from pathlib import Path
 
 import streamlit as st
 
@@ -48,6 +47,6 @@ sidebar()
 navigation = st.navigation({
     section: [st.Page(path, title=t(*title), icon=icon, url_path=path.split("/")[1][:-3],
                       default=path == "views/home.py")
-              for path, title, icon in pages if Path(path).exists()]
+              for path, title, icon in pages]
     for section, pages in PAGES.items()})
 navigation.run()
