@@ -244,7 +244,7 @@ def compute(dataset, kpi: str | Kpi, definition: str, by: Iterable[str] = (), **
     kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
     chosen = kpi.definition(definition)
     values = kpi.resolve_params(params)
-    return _compute(Context(dataset, values), kpi, chosen, _check_by(kpi, dataset, by))
+    return compute_in(Context(dataset, values), kpi, chosen, check_grouping(kpi, dataset, by))
 
 
 def compare(dataset, kpi: str | Kpi, definitions: Iterable[str] | None = None, by: Iterable[str] = (),
@@ -255,12 +255,13 @@ def compare(dataset, kpi: str | Kpi, definitions: Iterable[str] | None = None, b
     kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
     chosen = [kpi.definition(d) for d in (definitions or [d.id for d in kpi.definitions])]
     values = kpi.resolve_params(params)
-    by = _check_by(kpi, dataset, by)
+    by = check_grouping(kpi, dataset, by)
     ctx = Context(dataset, values)
-    return Comparison(kpi.id, {d.id: _compute(ctx, kpi, d, by) for d in chosen})
+    return Comparison(kpi.id, {d.id: compute_in(ctx, kpi, d, by) for d in chosen})
 
 
-def _check_by(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
+def check_grouping(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
+    """``by`` without repeats; a column the KPI cannot be grouped by is an error listing the valid ones."""
     by = tuple(dict.fromkeys(by))
     valid = grouping_columns(kpi, dataset)
     bad = [c for c in by if c not in valid]
@@ -269,7 +270,8 @@ def _check_by(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
     return by
 
 
-def _compute(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ...]) -> KpiResult:
+def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ...]) -> KpiResult:
+    """One definition in an existing Context (so several calls share its cached universes)."""
     missing = missing_inputs(kpi, ctx.dataset)
     if missing:
         raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")

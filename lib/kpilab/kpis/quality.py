@@ -368,14 +368,9 @@ def _context(dataset, params: Mapping[str, Any]):
 
 
 def _check_by(dataset, by) -> tuple[str, ...]:
-    from kpilab.engine import grouping_columns
+    from kpilab.engine import check_grouping
 
-    by = tuple(dict.fromkeys(by))
-    valid = grouping_columns(RETURN_RATE, dataset)
-    bad = [c for c in by if c not in valid]
-    if bad:
-        raise KpiError(f"return_rate cannot be grouped by {', '.join(bad)}; valid: {', '.join(valid)}")
-    return by
+    return check_grouping(RETURN_RATE, dataset, by)
 
 
 @dataclass(frozen=True)

@@ -380,20 +380,20 @@ class _Shared:
     def compare(self, groupings: Iterable[Sequence[str]], definitions=None, **params) -> dict:
         from dataclasses import replace
 
-        from kpilab.engine import Comparison, _check_by, _compute
+        from kpilab.engine import Comparison, check_grouping, compute_in
 
         chosen = [self.kpi.definition(d) for d in (definitions or [d.id for d in self.kpi.definitions])]
         own = ("month", *self.kpi.dims)
         out = {}
         for by in groupings:
-            by = _check_by(self.kpi, self.original, by)
+            by = check_grouping(self.kpi, self.original, by)
             fast = all(c in own for c in by)
             ctx = self.context(params, None if fast else self.original)
             results = {}
             for d in chosen:
                 key = (id(ctx), d.id, by)
                 if key not in self.results:
-                    result = _compute(ctx, self.kpi, d, by)
+                    result = compute_in(ctx, self.kpi, d, by)
                     if fast:
                         result = replace(result, table=self.native(result.table), detail=self.native(result.detail))
                     self.results[key] = result
