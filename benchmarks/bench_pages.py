@@ -23,7 +23,7 @@ CHANGES = {
     "views/inventory.py": ("number_input", "inventory_dos_days", 120, 180),
     "views/availability.py": ("number_input", "availability_window", 14, 30),
     "views/quality.py": ("toggle", "quality_keywords", True, False),
-    "views/suppliers.py": ("number_input", "suppliers_late_days", 1, 3),
+    "views/suppliers.py": ("slider", "suppliers_late_days", 1, 3),
     "views/logistics.py": ("radio", "logistics_breakdown", "warehouse", "month"),
     "views/lab.py": ("selectbox", "lab_kpi", "otif", "plan_accuracy"),
 }

@@ -20,7 +20,7 @@ from kpilab.registry import Definition, Kpi, L10n, Param, Reference
 def _monthly_actuals(ctx, measure: str) -> nw.DataFrame:
     """Σ sales of each SKU per month over all warehouses (units, or gmv for measure=value)."""
     column = "units" if measure == "units" else "gmv"
-    return ctx.cached(("monthly_actuals", measure), lambda: (
+    return ctx.shared(("monthly_actuals", measure), lambda: (
         ctx.table("sales").with_columns(month=month_of("date"))
         .group_by("sku", "month").agg(actual=nw.col(column).sum())))
 
@@ -42,7 +42,7 @@ def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.DataFrame:
         if len(open_months):
             ctx.note(f"Months after {month_str(last)} are not judged: sales do not cover them completely.")
         return rows.filter(~nw.col(column).is_null()).select("sku", "month", planned=nw.col(column))
-    return ctx.cached(("plan_rows", source, lag, measure), build)
+    return ctx.shared(("plan_rows", source, lag, measure), build)
 
 
 def _pairs(ctx, p) -> nw.DataFrame:
@@ -61,7 +61,12 @@ def _pairs(ctx, p) -> nw.DataFrame:
                  .join(actual, on=["sku", "month"], how="left")
                  .with_columns(nw.col("planned").fill_null(0.0), nw.col("actual").fill_null(0.0)))
         return ctx.filter_classes(pairs).sort("month", "sku")
-    return ctx.cached(("pairs", p["source"], p["lag"], p["measure"], p["classes"]), build)
+    return ctx.shared(("pairs", p["source"], p["lag"], p["measure"], *_class_key(p)), build)
+
+
+def _class_key(p) -> tuple:
+    """What the ``classes`` filter depends on: the classes and the ABC derivation parameters."""
+    return p["classes"], p["a"], p["b"], p["c"], p["window_days"]
 
 
 def _fva_pairs(ctx, p) -> nw.DataFrame:
@@ -79,7 +84,7 @@ def _fva_pairs(ctx, p) -> nw.DataFrame:
                  .join(actual, on=["sku", "month"], how="left")
                  .with_columns(nw.col("plan", "forecast", "actual").fill_null(0.0)))
         return ctx.filter_classes(pairs).sort("month", "sku")
-    return ctx.cached(("fva_pairs", p["lag"], p["measure"], p["classes"]), build)
+    return ctx.shared(("fva_pairs", p["lag"], p["measure"], *_class_key(p)), build)
 
 
 # --------------------------------------------------------------------------- accuracy measures
@@ -198,7 +203,7 @@ def _order_volume_pairs(ctx, p) -> nw.DataFrame:
                 .join(actual, on=["date", "warehouse"], how="left")
                 .with_columns(nw.col("actual").fill_null(0.0), month=month_of("date"))
                 .sort("date", "warehouse"))
-    return ctx.cached(("order_volume_pairs", p["lag_days"]), build)
+    return ctx.shared(("order_volume_pairs", p["lag_days"]), build)
 
 
 def _order_volume_stats(kind: str):
