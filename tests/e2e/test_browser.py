@@ -46,6 +46,16 @@ def test_upload_then_planning_shows_the_uploaded_numbers(server, page, tmp_path)
     assert_no_error(page)
     assert re.search(r"data=[0-9a-f]{16}", page.url)
 
+    for nav, path in (("Inventory health", "inventory"), ("Availability", "availability"), ("Quality", "quality"),
+                      ("Suppliers", "suppliers"), ("Logistics", "logistics"), ("Definition Lab", "lab"),
+                      ("OKR Workshop", "workshop")):
+        page.locator("[data-testid='stSidebarNav'] a", has_text=nav).first.click()
+        page.wait_for_url(re.compile(f"/{path}\\?"))
+        wait_idle(page)
+        assert page.locator("[data-testid='stMetricValue']").count() >= 1, nav
+        assert_no_error(page)
+        assert re.search(r"data=[0-9a-f]{16}", page.url), nav      # still on the uploaded dataset
+
 
 @pytest.mark.parametrize("nav, title", [
     ("Inventory health", "Inventory health — how much stock"),
