@@ -37,7 +37,8 @@ import pandas as pd
 from kpilab.engine import Context, pool
 from kpilab.export import to_csv_bytes, to_xlsx_bytes, unneutralise, unneutralise_text
 from kpilab.formatting import format_value
-from kpilab.lab import Runner, Variant, _param_text, _target_band, as_variant, default_runner
+from kpilab.lab.disagreement import _target_band
+from kpilab.lab.variants import Runner, Variant, _param_text, as_variant, default_runner
 from kpilab.registry import KpiError, L10n
 
 NAN = math.nan
