@@ -187,7 +187,7 @@ with tabs[0], components.guarded(tl(kpi.name)):
                        f"  \n{t('Reference', '参考水平')}: {format_value(ref.value, v.unit)} — {tl(ref.label)}"))
             st.markdown(tl(v.definition.says))
     for note in dict.fromkeys(overall.notes + grouped.notes):
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {components.note_text(note)}")
     for unit, labels in grouped.unit_groups():      # one chart per unit when the definitions' units differ
         refs = [(r.value, f"{label}: {tl(r.label)}") for v, label in zip(variants, grouped.labels)
                 if label in labels for r in v.definition.references[:1]]

@@ -234,7 +234,7 @@ if components.kpi_available(KPI, ds):
                     f"{SHORT[flag_def]} 按 {group}: 退款率、{confidence:.0%} 置信区间与红黄线")),
             theme=None, width="stretch")
         for note in group_notes:
-            st.caption(f"ℹ️ {note}")
+            st.caption(f"ℹ️ {components.note_text(note)}")
         shown = nw.from_native(flags, eager_only=True).to_pandas()
         shown["flag"] = shown["flag"].map(flag_labels)
         pct = st.column_config.NumberColumn(format="percent")

@@ -18,7 +18,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from kpilab.classification import derive_abc
-from kpilab.registry import Definition, Kpi, KpiError
+from kpilab.registry import Definition, Kpi, KpiError, Note
 
 _SHARED: OrderedDict = OrderedDict()
 _SHARED_SIZE = 32               # entries
@@ -78,9 +78,10 @@ class Context:
         keep = self.skus.filter(nw.col("abc_class").is_in(wanted)).select("sku")
         return frame.join(keep, on="sku", how="inner")
 
-    def note(self, text: str) -> None:
+    def note(self, text: str, zh: str | None = None) -> None:
+        """Record a note for the user, in English and (when given) Chinese."""
         if text not in self.notes:
-            self.notes.append(text)
+            self.notes.append(Note(text, zh))
 
     def shared(self, key: tuple, build):
         """Like ``cached``, and also kept across requests on the same data: a bounded LRU keyed on

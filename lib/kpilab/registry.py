@@ -35,6 +35,29 @@ class L10n:
         return self.zh if lang == "zh" else self.en
 
 
+class Note(str):
+    """A note for the user (rows left out, zero weights …): reads as its English text, and carries
+    the Chinese one in ``zh`` for the app.
+
+    >>> n = Note("3 rows left out.", "剔除 3 行。")
+    >>> n, n("zh")
+    ('3 rows left out.', '剔除 3 行。')
+    """
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str | None = None):
+        note = super().__new__(cls, en)
+        note.zh = zh or en
+        return note
+
+    def __call__(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else str(self)
+
+    def __reduce__(self):
+        return Note, (str(self), self.zh)
+
+
 @dataclass(frozen=True)
 class Param:
     """A KPI parameter with its default and constraints (sklearn-style declared constraints).

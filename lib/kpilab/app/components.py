@@ -13,7 +13,7 @@ from kpilab.app.i18n import t, tl
 from kpilab.engine import Comparison, missing_inputs
 from kpilab.export import to_csv_bytes
 from kpilab.formatting import format_value
-from kpilab.registry import Kpi, KpiError
+from kpilab.registry import Kpi, KpiError, Note
 
 log = logging.getLogger("kpilab.app")
 
@@ -72,7 +72,12 @@ def notes(cmp: Comparison) -> None:
     for result in cmp.results.values():
         seen += [n for n in result.notes if n not in seen]
     for note in seen:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {note_text(note)}")
+
+
+def note_text(note) -> str:
+    """A library note in the session's language (notes without a translation read in English)."""
+    return tl(note) if isinstance(note, Note) else str(note)
 
 
 def download(frame, label: str, file_name: str, key: str) -> None:
