@@ -25,6 +25,11 @@ _SHARED_SIZE = 32               # entries
 _SHARED_BYTES = 1 << 30         # and at most this much frame and array memory
 
 
+def clear_shared() -> None:
+    """Empty the cross-request cache (benchmarks time cold computations with it)."""
+    _SHARED.clear()
+
+
 def _nbytes(value, depth: int = 0) -> int:
     """Approximate memory of a cached value: frames and arrays, also inside tuples, dicts and plain
     objects (two levels deep; anything else counts as 0)."""
