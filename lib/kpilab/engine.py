@@ -9,6 +9,7 @@ So "pooled" always means Σnumerator / Σdenominator over the group, never a mea
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,13 +22,15 @@ from kpilab.classification import derive_abc
 from kpilab.registry import Definition, Kpi, KpiError, Note
 
 _SHARED: OrderedDict = OrderedDict()
+_SHARED_LOCK = threading.Lock()    # Streamlit serves sessions from several threads
 _SHARED_SIZE = 32               # entries
 _SHARED_BYTES = 1 << 30         # and at most this much frame and array memory
 
 
 def clear_shared() -> None:
     """Empty the cross-request cache (benchmarks time cold computations with it)."""
-    _SHARED.clear()
+    with _SHARED_LOCK:
+        _SHARED.clear()
 
 
 def _nbytes(value, depth: int = 0) -> int:
@@ -85,8 +88,9 @@ class Context:
 
     def note(self, text: str, zh: str | None = None) -> None:
         """Record a note for the user, in English and (when given) Chinese."""
-        if text not in self.notes:
-            self.notes.append(Note(text, zh))
+        note = text if isinstance(text, Note) and zh is None else Note(text, zh)
+        if note not in self.notes:
+            self.notes.append(note)
 
     def shared(self, key: tuple, build):
         """Like ``cached``, and also kept across requests on the same data: a bounded LRU keyed on
@@ -94,15 +98,19 @@ class Context:
         month, sweeps) build a heavy universe once. Cached frames are never modified in place."""
         def across_requests():
             full = (self.dataset.fingerprint, self.backend, *key)
-            if full in _SHARED:
-                _SHARED.move_to_end(full)
-            else:
+            with _SHARED_LOCK:
+                hit = _SHARED.get(full)
+                if hit is not None:
+                    _SHARED.move_to_end(full)
+            if hit is None:             # built outside the lock: sessions compute in parallel
                 before = len(self.notes)
-                _SHARED[full] = (build(), self.notes[before:])
-                while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_SIZE or
-                                            sum(_nbytes(v) for v, _ in _SHARED.values()) > _SHARED_BYTES):
-                    _SHARED.popitem(last=False)
-            value, notes = _SHARED[full]
+                hit = (build(), self.notes[before:])
+                with _SHARED_LOCK:
+                    _SHARED[full] = hit
+                    while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_SIZE or
+                                                sum(_nbytes(v) for v, _ in _SHARED.values()) > _SHARED_BYTES):
+                        _SHARED.popitem(last=False)
+            value, notes = hit
             for text in notes:
                 self.note(text)
             return value
