@@ -216,9 +216,11 @@ def _eligible_skus(ctx) -> tuple[np.ndarray, np.ndarray]:
     return sku, sku[keep]
 
 
-def _pool_label(p) -> str:
-    life = ", ".join(p.get("lifecycles") or ()) or "any"
-    classes = ", ".join(p.get("classes") or ()) or "all"
+def _pool_label(p, lang: str = "en") -> str:
+    life = ", ".join(p.get("lifecycles") or ()) or ("不限" if lang == "zh" else "any")
+    classes = ", ".join(p.get("classes") or ()) or ("全部" if lang == "zh" else "all")
+    if lang == "zh":
+        return f"生命周期 {life}; ABC 分类 {classes}"
     return f"lifecycle {life}; classes {classes}"
 
 
@@ -244,10 +246,13 @@ def _build_cube(ctx) -> _Cube:
     if unknown.any():
         rows = int(unknown[s_code].sum())
         ctx.note(f"{rows} inventory rows of {int(unknown.sum())} SKUs missing from the SKU master are "
-                 "left out of the pool (their lifecycle is unknown).")
+                 "left out of the pool (their lifecycle is unknown).",
+                 zh=f"{int(unknown.sum())} 个 SKU 不在 SKU 主数据中, 其 {rows} 行库存记录不纳入品池 (生命周期未知)。")
     left_out = int((~ok & ~unknown).sum())
     ctx.note(f"Pool: {int(ok.sum())} SKUs ({_pool_label(ctx.params)})"
-             + (f"; {left_out} SKUs of other lifecycles or classes left out." if left_out else "."))
+             + (f"; {left_out} SKUs of other lifecycles or classes left out." if left_out else "."),
+             zh=f"品池: {int(ok.sum())} 个 SKU ({_pool_label(ctx.params, 'zh')})"
+                + (f"; 另有 {left_out} 个其他生命周期或 ABC 分类的 SKU 不纳入。" if left_out else "。"))
     keep = ok[s_code]
     s_code = (np.cumsum(ok) - 1)[s_code[keep]]
     skus = s_uni[ok]
@@ -275,7 +280,8 @@ def _build_cube(ctx) -> _Cube:
         listed = has_row
     gaps = int((listed & ~has_row).sum())
     if gaps:
-        ctx.note(f"{gaps} cell-days inside listing periods have no inventory row: counted as out of stock.")
+        ctx.note(f"{gaps} cell-days inside listing periods have no inventory row: counted as out of stock.",
+                 zh=f"上架期内有 {gaps} 个仓×品天没有库存记录: 按缺货计。")
 
     cell_sku = cell_keys // n_w
     labels = days.astype("datetime64[M]")
@@ -419,7 +425,9 @@ def _demand_weighted_arrays(ctx, cube):
         out = int((zero & ~cube.in_stock).sum())
         ctx.note(f"{int(zero.sum())} pool cell-days sold nothing in the {window} days before and weigh 0 in "
                  f"demand_weighted" + (f" ({out} of them out of stock: long stock-outs fade from this view)."
-                                       if out else "."))
+                                       if out else "."),
+                 zh=f"{int(zero.sum())} 个品池仓×品天在此前 {window} 天内没有销量, 在 demand_weighted 中权重为 0"
+                    + (f" (其中 {out} 个缺货: 长期缺货在此口径下会被淡化)。" if out else "。"))
     return "cell", {"in_stock_weight": np.where(cube.in_stock, w, 0.0), "weight_total": w,
                     "zero_weight_cell_days": zero}
 
@@ -431,7 +439,8 @@ def _low_cover_arrays(basis: str):
             raise KpiError("low_cover forward needs the plans table (demand from the sales plan)")
         if basis == "forward" and not len(ctx.table("plans").filter(nw.col("source") == "plan")):
             ctx.note("The plans table has no 'plan' rows: forward demand is 0, so only SKUs without sellable "
-                     "units are under cover.")
+                     "units are under cover.",
+                     zh="plans 表没有 'plan' 行: 未来需求为 0, 只有没有可售库存的 SKU 算低覆盖。")
         n_s, n_t = len(cube.skus), len(cube.days)
         demand = np.zeros((n_s, n_t))
         if n_s and n_t:
@@ -475,14 +484,17 @@ def _lost_sales_arrays(method: str):
             blind = int(((n > 0) & (n_viewed == 0)).sum())
             if blind:
                 ctx.note(f"{blind} out-of-stock cell-days have reference days without page views: "
-                         "conversion unknown, estimated 0.")
+                         "conversion unknown, estimated 0.",
+                         zh=f"{blind} 个缺货仓×品天的参考日没有页面浏览: 转化率未知, 估算为 0。")
             if sales.page_views_blank:
-                ctx.note(f"{sales.page_views_blank} sales rows have no page_views; they count as 0 views.")
+                ctx.note(f"{sales.page_views_blank} sales rows have no page_views; they count as 0 views.",
+                         zh=f"{sales.page_views_blank} 行销售记录缺少 page_views, 按 0 次浏览计。")
         price = np.divide(g, u, out=np.zeros_like(g), where=n_selling > 0)
         none = int((n == 0).sum())
         if none:
             ctx.note(f"{none} out-of-stock cell-days have no in-stock reference day with the same promo flag "
-                     f"in the {window} days before: estimated 0.")
+                     f"in the {window} days before: estimated 0.",
+                     zh=f"{none} 个缺货仓×品天在此前 {window} 天内没有促销标记相同的有货参考日: 估算为 0。")
         lost_units = np.zeros((n_c, n_t))
         lost_units[cells, days] = est
         lost_gmv = np.zeros((n_c, n_t))

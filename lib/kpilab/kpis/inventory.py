@@ -108,7 +108,8 @@ def _fill_value(ctx, frame: nw.DataFrame, units: str, table: str) -> nw.DataFram
     out = out.with_columns(value=nw.coalesce(nw.col("value"), default) if "value" in frame.columns else default)
     blank = out["value"].null_count()
     if blank:
-        ctx.note(f"{blank} {table} rows have no value and a SKU missing from skus: counted as 0.")
+        ctx.note(f"{blank} {table} rows have no value and a SKU missing from skus: counted as 0.",
+                 zh=f"{table} 中有 {blank} 行缺少 value, 且其 SKU 不在 skus 中: 按 0 计。")
     return out.with_columns(nw.col("value").fill_null(0.0)).drop("unit_cost")
 
 
@@ -154,7 +155,8 @@ def _inventory_snapshots(ctx, by) -> list[int]:
     if not days:
         raise KpiError("the inventory table has no rows")
     if "month" not in by:
-        ctx.note(f"Measured at the last inventory date, {_date_of(days[0])}.")
+        ctx.note(f"Measured at the last inventory date, {_date_of(days[0])}.",
+                 zh=f"按最后一个库存日期 {_date_of(days[0])} 计量。")
     return days
 
 
@@ -170,11 +172,13 @@ def _batch_reads(ctx, snaps: Sequence[int]) -> nw.DataFrame:
         for s in snaps:
             k = np.searchsorted(bdays, s, side="right") - 1
             if k < 0:
-                ctx.note(f"No batch snapshot on or before {_date_of(s)}: no batch is counted that day.")
+                ctx.note(f"No batch snapshot on or before {_date_of(s)}: no batch is counted that day.",
+                         zh=f"{_date_of(s)} 当天及之前没有批次快照: 当天不计任何批次。")
                 continue
             if bdays[k] != s:
                 ctx.note(f"Batches for {_date_of(s)} are read at {_date_of(bdays[k])}, the latest batch "
-                         "snapshot on or before it.")
+                         "snapshot on or before it.",
+                         zh=f"{_date_of(s)} 的批次按 {_date_of(bdays[k])} 读取, 即当天或之前最近的批次快照。")
             pairs.append((int(bdays[k]), int(s)))
         reads = _frame(ctx, "batches", {"bday": np.array([p[0] for p in pairs], dtype=np.int64),
                                         "day": np.array([p[1] for p in pairs], dtype=np.int64)})
@@ -262,7 +266,8 @@ def _inventory_value_stats(kind: str):
             if not len(days):
                 raise KpiError("the inventory table has no rows")
             if not monthly:
-                ctx.note(f"Mean over {len(days)} snapshot days, {_date_of(days[0])} to {_date_of(days[-1])}.")
+                ctx.note(f"Mean over {len(days)} snapshot days, {_date_of(days[0])} to {_date_of(days[-1])}.",
+                         zh=f"{_date_of(days[0])} 至 {_date_of(days[-1])} 共 {len(days)} 个快照日的平均值。")
             detail = _with_month(ctx, "inventory", _daily_average_cells(ctx, monthly))
             return detail.select("month", "sku", "warehouse", "inventory_value").sort("month", "sku", "warehouse")
         snaps = _inventory_snapshots(ctx, by)
@@ -296,7 +301,8 @@ def _doi_stats(basis: str):
         unknown = detail.filter(nw.col("unit_cost").is_null())["sku"].n_unique()
         if unknown:
             ctx.note(f"{unknown} SKUs with stock are missing from skus (no unit_cost): their demand "
-                     "adds no cost to the denominator.")
+                     "adds no cost to the denominator.",
+                     zh=f"{unknown} 个有库存的 SKU 不在 skus 中 (无 unit_cost): 其需求不为分母增加成本。")
         detail = (detail.with_columns(inventory_value=nw.col("on_hand_value").fill_null(0.0),
                                       demand=nw.col("demand").fill_null(0.0))
                   .with_columns(daily_cost_of_demand=(nw.col("demand") * nw.col("unit_cost")).fill_null(0.0))
@@ -312,7 +318,8 @@ def _note_unknown_sales(ctx, master: set) -> None:
         sold = set(ctx.table("sales")["sku"].unique().to_list()) if ctx.has("sales") else set()
         n = len(sold - master)
         if n:
-            ctx.note(f"{n} SKUs with sales are missing from skus: their demand is left out.")
+            ctx.note(f"{n} SKUs with sales are missing from skus: their demand is left out.",
+                     zh=f"{n} 个有销售的 SKU 不在 skus 中: 其需求不计入。")
         return n
     ctx.cached(("unknown_sales",), build)
 
@@ -341,14 +348,16 @@ def _slow_frame(ctx, p, monthly: bool) -> nw.DataFrame:
         if ctx.has("batches"):
             aged = _aged(ctx, snaps, p["age_days"])
         else:
-            ctx.note("There is no batches table: stock age cannot be measured (aged value is 0).")
+            ctx.note("There is no batches table: stock age cannot be measured (aged value is 0).",
+                     zh="没有 batches 表: 无法计算库龄 (超龄货值为 0)。")
             aged = stock.select("sku", "day", aged_value=nw.lit(0.0), aged_units=nw.lit(0.0)).head(0)
         keys = nw.concat([stock.select("sku", "day"), aged.select("sku", "day")]).unique()
         costs = _unit_costs(ctx)
         master = set(costs["sku"].to_list())
         unknown = set(keys["sku"].unique().to_list()) - master
         if unknown:
-            ctx.note(f"{len(unknown)} SKUs with stock are missing from skus (no unit_cost) and are left out.")
+            ctx.note(f"{len(unknown)} SKUs with stock are missing from skus (no unit_cost) and are left out.",
+                     zh=f"{len(unknown)} 个有库存的 SKU 不在 skus 中 (无 unit_cost), 不计入。")
         _note_unknown_sales(ctx, master)
         demand = _demand(ctx, p["basis"], p["window"], snaps, sorted(master))
         d = float(p["dos_days"])
@@ -408,7 +417,8 @@ def _health_stats(kind: str):
         if not snaps:
             raise KpiError("the batches table has no rows")
         if "month" not in by:
-            ctx.note(f"Measured at the last batch snapshot, {_date_of(snaps[0])}.")
+            ctx.note(f"Measured at the last batch snapshot, {_date_of(snaps[0])}.",
+                     zh=f"按最后一个批次快照 {_date_of(snaps[0])} 计量。")
         reads = _batch_reads(ctx, snaps)
         if kind == "near_expiry":
             reads = reads.join(ctx.table("skus").select("sku", "shelf_life_days"), on="sku", how="left")
@@ -420,7 +430,8 @@ def _health_stats(kind: str):
                                "no sellable batch has both")
             if len(blind):
                 ctx.note(f"{len(blind)} sellable batch rows lack expiry_date or shelf_life_days and "
-                         "cannot be judged near expiry.")
+                         "cannot be judged near expiry.",
+                         zh=f"{len(blind)} 行可售批次缺少 expiry_date 或 shelf_life_days, 无法判断是否临期。")
             problem = (nw.col("status") == "sellable") & judged & (
                 nw.col("expiry_left") < p["fraction"] * nw.col("shelf_life_days").cast(nw.Float64))
         elif kind == "defective":
@@ -451,14 +462,17 @@ def _growth_stats(kind: str):
         judged = [m for m in months if m - 12 in counts]
         if not judged:
             ctx.note("Inventory growth needs a month and the same month a year earlier: the inventory "
-                     "table covers less than 13 months.")
+                     "table covers less than 13 months.",
+                     zh="库存增长需要某月及去年同月的数据: inventory 表覆盖不足 13 个月。")
         elif "month" not in by:
             judged = judged[-1:]
-            ctx.note(f"Judged month: {month_str(judged[0])} against {month_str(judged[0] - 12)}.")
+            ctx.note(f"Judged month: {month_str(judged[0])} against {month_str(judged[0] - 12)}.",
+                     zh=f"评估月份: {month_str(judged[0])}, 对比 {month_str(judged[0] - 12)}。")
         else:
             early = [m for m in months if m not in judged]
             if early:
-                ctx.note(f"{len(early)} months have no year-ago month and are not judged.")
+                ctx.note(f"{len(early)} months have no year-ago month and are not judged.",
+                         zh=f"{len(early)} 个月没有去年同月数据, 不参与评估。")
         if kind == "daily_average":
             inv = _daily_average_cells(ctx, monthly=True)
         else:
@@ -473,7 +487,8 @@ def _growth_stats(kind: str):
             m = judged[-1]
             month_end = dt.date(m // 12, m % 12 + 1, calendar.monthrange(m // 12, m % 12 + 1)[1])
             if last < month_end:
-                ctx.note(f"Sales end on {last}: the GMV of {month_str(m)} covers part of the month.")
+                ctx.note(f"Sales end on {last}: the GMV of {month_str(m)} covers part of the month.",
+                         zh=f"销售数据截至 {last}: {month_str(m)} 的 GMV 只覆盖该月的一部分。")
         cells = ["sku", "warehouse"]
         now = nw.col("mn").is_in(judged)
         ago = nw.col("mn").is_in([m - 12 for m in judged])

@@ -87,15 +87,19 @@ def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
         only_cost = sorted(cost_months - den_months)
         if only_cost:
             ctx.note(f"Logistics costs of {', '.join(only_cost)} have no {table} in the same month: the ungrouped "
-                     f"value divides costs and {table} of different spans; group by month to compare like with like.")
+                     f"value divides costs and {table} of different spans; group by month to compare like with like.",
+                     zh=f"{', '.join(only_cost)} 的物流费用在同月没有 {table} 数据: 不分组的数值是用不同时间段的费用除以 {table}; "
+                        "按月分组才能同口径比较。")
         only_den = sorted(den_months - cost_months)
         if only_den:
-            ctx.note(f"Months of {table} without logistics cost rows: {', '.join(only_den)} (their cost counts as 0).")
+            ctx.note(f"Months of {table} without logistics cost rows: {', '.join(only_den)} (their cost counts as 0).",
+                     zh=f"{table} 中以下月份没有物流费用记录: {', '.join(only_den)} (其费用按 0 计)。")
         if basis == "orders":
             blank = den.filter(nw.col("warehouse") == NO_WAREHOUSE)
             if len(blank):
                 ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they "
-                         f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.")
+                         f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.",
+                         zh=f"{blank['order_id'].n_unique()} 个订单含有无仓库的子订单: 它们计入合计, 按仓库分组时归入仓库 '{NO_WAREHOUSE}'。")
         return costs, den
     return ctx.shared(("logistics_judged", basis), build)
 
@@ -213,7 +217,8 @@ def fulfilment_lines(ctx) -> nw.DataFrame:
         unlisted = rows.filter(nw.col("_listed").is_null())
         if len(unlisted):
             ctx.note(f"{len(unlisted)} sub-orders have SKUs missing from skus: treated as split_warehouse "
-                     "true (the contract default).")
+                     "true (the contract default).",
+                     zh=f"{len(unlisted)} 个子订单的 SKU 不在 skus 中: 按 split_warehouse 为 true 处理 (数据约定的默认值)。")
         blank_wh = nw.col("warehouse").is_null() | (_norm("warehouse") == "")
         blank_region = nw.col("customer_region").is_null() | (_norm("customer_region") == "")
         unknown = ~blank_wh & nw.col("_known").is_null()
@@ -235,7 +240,8 @@ def _fulfilment_stats(kind: str):
             n = len(rows.filter(~nw.col("split_warehouse")))
             if n:
                 ctx.note(f"{n} sub-orders of SKUs without a split-warehouse strategy (skus.split_warehouse "
-                         "false) are left out of both counts.")
+                         "false) are left out of both counts.",
+                         zh=f"{n} 个子订单的 SKU 没有分仓策略 (skus.split_warehouse 为 false), 从分子分母中都剔除。")
         detail = rows.with_columns(
             sub_orders=(scope & ~nw.col("_excluded")).cast(nw.Int64),
             excluded=(scope & nw.col("_excluded")).cast(nw.Int64)).with_columns(
@@ -243,7 +249,9 @@ def _fulfilment_stats(kind: str):
         n = detail["excluded"].sum()
         if n:
             ctx.note(f"{n} sub-orders with a blank warehouse or customer_region, or a warehouse missing from "
-                     "warehouses, are left out of both counts (helper excluded).")
+                     "warehouses, are left out of both counts (helper excluded).",
+                     zh=f"{n} 个子订单的 warehouse 或 customer_region 为空, 或仓库不在 warehouses 中, "
+                        "从分子分母中都剔除 (辅助列 excluded)。")
         return detail.drop("_excluded", "_same")
     return stats
 

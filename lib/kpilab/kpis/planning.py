@@ -37,10 +37,12 @@ def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.DataFrame:
         column = "units" if measure == "units" else "value"
         blank = rows.filter(nw.col(column).is_null())
         if len(blank):
-            ctx.note(f"{len(blank)} {source} rows at lag {lag} have no {column} and are left out.")
+            ctx.note(f"{len(blank)} {source} rows at lag {lag} have no {column} and are left out.",
+                     zh=f"提前 {lag} 个月版本的 {source} 有 {len(blank)} 行缺少 {column}, 不计入。")
         open_months = plans.filter(nw.col("source") == source, month_number("month") > last)
         if len(open_months):
-            ctx.note(f"Months after {month_str(last)} are not judged: sales do not cover them completely.")
+            ctx.note(f"Months after {month_str(last)} are not judged: sales do not cover them completely.",
+                     zh=f"{month_str(last)} 之后的月份不参与评估: 销售数据尚未完整覆盖这些月份。")
         return rows.filter(~nw.col(column).is_null()).select("sku", "month", planned=nw.col(column))
     return ctx.shared(("plan_rows", source, lag, measure), build)
 
@@ -143,7 +145,9 @@ def _note_zero_weight(ctx, detail: nw.DataFrame, prefix: str = "") -> None:
     n = detail[f"{prefix}zero_weight_items"].sum()
     if n:
         ctx.note(f"{n} SKU-months have zero weight under weight={ctx.params['weight']} "
-                 "(planned but unsold, or sold but unplanned): Min/Max does not see their error.")
+                 "(planned but unsold, or sold but unplanned): Min/Max does not see their error.",
+                 zh=f"weight={ctx.params['weight']} 下有 {n} 个 SKU-月权重为 0 "
+                    "(计划了但没卖, 或卖了但没计划): Min/Max 看不到它们的误差。")
 
 
 def _plan_accuracy_stats(kind: str):
@@ -154,7 +158,8 @@ def _plan_accuracy_stats(kind: str):
         if kind == "mape" and len(detail):
             excluded = detail["items_excluded"].sum()
             if excluded:
-                ctx.note(f"{excluded} SKU-months with actual 0 are left out of MAPE (|P−A|/A is undefined).")
+                ctx.note(f"{excluded} SKU-months with actual 0 are left out of MAPE (|P−A|/A is undefined).",
+                         zh=f"{excluded} 个实际为 0 的 SKU-月不计入 MAPE (|P−A|/A 无定义)。")
         return detail
     return stats
 

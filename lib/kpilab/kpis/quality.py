@@ -162,13 +162,15 @@ def _counted(ctx, p) -> nw.DataFrame:
         orphans = counted.join(orders.select("sub_order_id"), on="sub_order_id", how="anti")
         if len(orphans):
             ctx.note(f"{len(orphans)} qualifying refunds refer to sub-orders that are not in orders (no purchase "
-                     "date, no SKU): they are left out of both definitions.")
+                     "date, no SKU): they are left out of both definitions.",
+                     zh=f"{len(orphans)} 笔符合条件的退款对应的子订单不在 orders 中 (无支付日期, 无 SKU): 两种口径都不计入。")
         counted = counted.join(orders, on="sub_order_id", how="inner").with_columns(
             lag=day_number("refund_date") - day_number("paid_date"))
         early = counted.filter(nw.col("lag") < 0)
         if len(early):
             ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, "
-                     "with a lag of 0 days.")
+                     "with a lag of 0 days.",
+                     zh=f"{len(early)} 笔符合条件的退款日期早于支付日期: 仍计入, 退款滞后按 0 天计。")
             counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
         return counted.sort("sub_order_id")
     return ctx.shared(("quality_counted", reasons, keywords), build)
@@ -285,7 +287,8 @@ def _same_month_stats(ctx, p, by):
         nw.col("paid") == 0)
     if len(orphan_months):
         months = ", ".join(sorted(orphan_months["month"].to_list()))
-        ctx.note(f"Refund months with no paid sub-order have an empty same-month rate: {months}.")
+        ctx.note(f"Refund months with no paid sub-order have an empty same-month rate: {months}.",
+                 zh=f"以下退款月份没有支付子订单, 当月法退款率为空: {months}。")
     return detail
 
 
@@ -316,7 +319,8 @@ def _attributed_stats(ctx, p, by):
     returned = counted.with_columns(month=month_of("paid_date"))
     detail = _assemble(ctx, p, by, paid, returned, counted, ("paid", "expected_visible", "maturity_base"))
     if not lags.known:
-        ctx.note("No refund qualifies, so the refund-lag distribution and maturity are unknown.")
+        ctx.note("No refund qualifies, so the refund-lag distribution and maturity are unknown.",
+                 zh="没有符合条件的退款: 退款滞后分布和成熟度未知。")
     else:
         monthly = (paid.group_by("month").agg(nw.col("expected_visible").sum(), nw.col("paid").sum())
                    .with_columns(maturity=ratio("expected_visible", "paid"))
@@ -325,7 +329,8 @@ def _attributed_stats(ctx, p, by):
             shown = ", ".join(f"{m} ({v:.0%})" for m, v in zip(monthly["month"].to_list(),
                                                                monthly["maturity"].to_list()))
             ctx.note(f"Recent paid months are not yet mature (share of their eventual returns already visible): "
-                     f"{shown}. Their attributed rate will still rise.")
+                     f"{shown}. Their attributed rate will still rise.",
+                     zh=f"近期支付月份尚未成熟 (最终退款中已可见的比例): {shown}。其回溯法退款率还会继续上升。")
     return detail
 
 

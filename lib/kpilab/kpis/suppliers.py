@@ -113,7 +113,8 @@ def _otif_base(ctx) -> tuple[nw.DataFrame, nw.DataFrame]:
                    .with_columns(_offset=nw.col("_day") - nw.col("_due")))
         if len(matched) < len(receipts):
             ctx.note(f"{len(receipts) - len(matched)} receipts refer to PO lines missing from purchase_orders "
-                     "and are left out.")
+                     "and are left out.",
+                     zh=f"{len(receipts) - len(matched)} 条到货记录对应的采购订单行不在 purchase_orders 中, 不计入。")
         return lines, matched.select("po_line_id", "units", "_day", "_offset")
     return ctx.shared(("otif_base",), build)
 
@@ -122,7 +123,8 @@ def _build_otif_lines(ctx, p) -> nw.DataFrame:
     early, late = p["early_days"], p["late_days"]
     as_of = otif_as_of(ctx, p)
     if as_of is None:
-        ctx.note("There are no receipts, so no judging day: set as_of to judge the PO lines.")
+        ctx.note("There are no receipts, so no judging day: set as_of to judge the PO lines.",
+                 zh="没有到货记录, 因此没有评估日: 请设置 as_of 来评估采购订单行。")
         as_of = _EPOCH - dt.timedelta(days=late + 1)   # every line is then 'not yet due'
     as_of_day = (as_of - _EPOCH).days
     lines, receipts = _otif_base(ctx)
@@ -145,18 +147,23 @@ def _build_otif_lines(ctx, p) -> nw.DataFrame:
             kept = lines.filter(~nw.col("sku").is_in(scarce)) if scarce else lines
             if len(kept) < len(lines):
                 ctx.note(f"{len(lines) - len(kept)} PO lines of scarce SKUs (skus.scarce) are left out "
-                         "(exclude_scarce=true).")
+                         "(exclude_scarce=true).",
+                         zh=f"{len(lines) - len(kept)} 个稀缺品 (skus.scarce) 的采购订单行不计入 (exclude_scarce=true)。")
             lines = kept
         else:
-            ctx.note("No skus table: scarce SKUs cannot be recognised, so none is left out.")
+            ctx.note("No skus table: scarce SKUs cannot be recognised, so none is left out.",
+                     zh="没有 skus 表: 无法识别稀缺品, 因此不排除任何行。")
     empty = lines.filter(nw.col("ordered_units") <= 0)
     if len(empty):
-        ctx.note(f"{len(empty)} PO lines with 0 ordered units (cancelled?) are left out.")
+        ctx.note(f"{len(empty)} PO lines with 0 ordered units (cancelled?) are left out.",
+                 zh=f"{len(empty)} 个下单数量为 0 的采购订单行 (已取消?) 不计入。")
         lines = lines.filter(nw.col("ordered_units") > 0)
     open_lines = lines.filter(nw.col("_due") + late > as_of_day)
     if len(open_lines):
         ctx.note(f"{len(open_lines)} PO lines not yet due (promised_date + {late} days after "
-                 f"{as_of.isoformat()}) are left out: their window is still open.")
+                 f"{as_of.isoformat()}) are left out: their window is still open.",
+                 zh=f"{len(open_lines)} 个采购订单行尚未到期 (promised_date + {late} 天晚于 {as_of.isoformat()}), "
+                    "不计入: 其到货窗口尚未结束。")
         lines = lines.filter(nw.col("_due") + late <= as_of_day)
 
     received = ["received_units", "early_units", "window_units", "late_units"]
@@ -248,13 +255,15 @@ def inspection_lots(ctx, p) -> nw.DataFrame:
         lots = ctx.table("inspections")
         if p["scope"] == "new_first":
             kept = lots.filter(nw.col("new_product").fill_null(False), nw.col("attempt").fill_null(1) == 1)
-            ctx.note(f"new_first: {len(kept)} of {len(lots)} lots are first inspections of new products.")
+            ctx.note(f"new_first: {len(kept)} of {len(lots)} lots are first inspections of new products.",
+                     zh=f"new_first: {len(lots)} 票中有 {len(kept)} 票是新品首次验货。")
             lots = kept
         inspected = nw.col("inspected_units") > 0
         none = lots.filter(~inspected)
         if len(none):
             ctx.note(f"{len(none)} lots with 0 inspected units have no pass rate and are left out of "
-                     "the lot count.")
+                     "the lot count.",
+                     zh=f"{len(none)} 票检验件数为 0, 没有合格率, 不计入票数。")
         rate = nw.when(inspected).then(nw.col("passed_units") / nw.col("inspected_units"))
         return (lots.with_columns(month=month_of("date"), rate=rate)
                 .with_columns(lots=inspected.cast(nw.Int64),
@@ -284,7 +293,8 @@ def purchase_lines(ctx, p) -> nw.DataFrame:
         if len(unknown):
             n = unknown["supplier"].n_unique()
             ctx.note(f"{n} suppliers of {len(unknown)} PO lines are missing from the suppliers table: "
-                     "tier 'other', no rating.")
+                     "tier 'other', no rating.",
+                     zh=f"{len(unknown)} 个采购订单行涉及的 {n} 个供应商不在 suppliers 表中: 层级按 'other' 处理, 无评分。")
         return (rows.with_columns(tier=nw.col("tier").fill_null("other"), month=month_of("order_date"),
                                   purchase_value=nw.col("ordered_units") * nw.col("unit_price"))
                 .select("po_line_id", "po_id", "supplier", "sku", "month", "order_date", "tier",
@@ -301,7 +311,8 @@ def _preferred_stats(kind: str):
         else:
             unrated = rows.filter(nw.col("rating").is_null())
             if len(unrated):
-                ctx.note(f"{len(unrated)} PO lines come from suppliers without a rating: not preferred.")
+                ctx.note(f"{len(unrated)} PO lines come from suppliers without a rating: not preferred.",
+                         zh=f"{len(unrated)} 个采购订单行来自无评分的供应商: 不算优质供应商。")
             preferred = (nw.col("rating") >= p["min_rating"]).fill_null(False)
         return rows.with_columns(preferred=preferred.cast(nw.Int64)).with_columns(
             preferred_value=nw.when(nw.col("preferred") == 1).then(nw.col("purchase_value"))
