@@ -88,7 +88,7 @@ class Context:
 
     def note(self, text: str, zh: str | None = None) -> None:
         """Record a note for the user, in English and (when given) Chinese."""
-        note = text if isinstance(text, Note) and zh is None else Note(text, zh)
+        note = Note(text, zh)
         if note not in self.notes:
             self.notes.append(note)
 

@@ -48,7 +48,7 @@ class Note(str):
 
     def __new__(cls, en: str, zh: str | None = None):
         note = super().__new__(cls, en)
-        note.zh = zh or en
+        note.zh = zh or getattr(en, "zh", en)      # re-wrapping a Note keeps its Chinese
         return note
 
     def __call__(self, lang: str = "en") -> str:

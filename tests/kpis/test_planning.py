@@ -65,7 +65,7 @@ def test_spec_unsold_sku_invisible_with_actual_weight(backend):
     assert result.value == pytest.approx(1.0)
     row = nw.from_native(result.table, eager_only=True).to_pandas().iloc[0]
     assert row["zero_weight_items"] == 1 and row["weight_total"] == pytest.approx(100)
-    assert any("zero weight" in n for n in result.notes)
+    assert any("zero weight" in n and "权重为 0" in n("zh") for n in result.notes)
     assert value(ds, "plan_accuracy", "min_max", weight="max") == pytest.approx(2 / 3)
 
 

@@ -141,20 +141,20 @@ ACCURACY_HELPERS = {"wape": ("abs_error", "actual"),
                     "mape": ("items_used", "items_excluded")}
 
 
-def _note_zero_weight(ctx, detail: nw.DataFrame, prefix: str = "") -> None:
-    n = detail[f"{prefix}zero_weight_items"].sum()
+def _note_zero_weight(ctx, detail: nw.DataFrame, items: L10n) -> None:
+    n = detail["zero_weight_items"].sum()
     if n:
-        ctx.note(f"{n} SKU-months have zero weight under weight={ctx.params['weight']} "
-                 "(planned but unsold, or sold but unplanned): Min/Max does not see their error.",
-                 zh=f"weight={ctx.params['weight']} 下有 {n} 个 SKU-月权重为 0 "
-                    "(计划了但没卖, 或卖了但没计划): Min/Max 看不到它们的误差。")
+        ctx.note(f"{n} {items.en} have zero weight under weight={ctx.params['weight']} "
+                 "(planned but none came, or came but not planned): Min/Max does not see their error.",
+                 zh=f"weight={ctx.params['weight']} 下有 {n} 个{items.zh}权重为 0 "
+                    "(计划了但实际为 0, 或实际有但没计划): Min/Max 看不到它们的误差。")
 
 
 def _plan_accuracy_stats(kind: str):
     def stats(ctx, p, by):
         detail = _pairs(ctx, p).with_columns(*accuracy_columns(kind, "planned", "actual", p["weight"]))
         if kind == "min_max":
-            _note_zero_weight(ctx, detail)
+            _note_zero_weight(ctx, detail, L10n("SKU-months", "SKU-月"))
         if kind == "mape" and len(detail):
             excluded = detail["items_excluded"].sum()
             if excluded:
@@ -216,7 +216,7 @@ def _order_volume_stats(kind: str):
         detail = _order_volume_pairs(ctx, p).with_columns(
             *accuracy_columns(kind, "planned", "actual", p["weight"]))
         if kind == "min_max":
-            _note_zero_weight(ctx, detail)
+            _note_zero_weight(ctx, detail, L10n("warehouse-days", "仓-日"))
         return detail
     return stats
 
