@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,24 @@ def test_negative_money_and_quantities():
     assert only(result, "orders", "units").rows == (2,)
     gmv = only(result, "orders", "gmv")
     assert gmv.rows == (3,) and "-0.5 in row 3" in gmv.what and gmv.fix.startswith("Amounts")
+
+
+def test_problems_carry_a_chinese_text():
+    result = check(orders=with_(ORDERS, units=["-2", "1"]))
+    problem = only(result, "orders", "units")
+    assert problem.what == "1 row has a negative value (e.g. -2 in row 2)."
+    assert problem.what("zh") == "1 行含有负值 (例如第 2 行的 -2)。"
+    assert problem.fix.startswith("Quantities must be ≥ 0")
+    assert problem.fix("zh").startswith("数量必须 ≥ 0")
+    frame = result.report.to_frame(lang="zh")
+    assert frame.columns.tolist() == ["表", "列", "行", "行数", "级别", "问题", "修正方法"]
+    row = frame.iloc[0]
+    assert (row["表"], row["列"], row["行"], row["级别"]) == ("orders", "units", "2", "错误")
+    assert row["问题"] == problem.what("zh") and row["修正方法"] == problem.fix("zh")
+    assert result.report.to_frame()["what"].tolist() == [str(problem.what)]  # English default
+    assert "负值" in result.report.to_text(lang="zh") and "负值" not in result.report.to_text()
+    again = pickle.loads(pickle.dumps(result.report))  # st.cache_data pickles the report
+    assert again.problems[0].what("zh") == problem.what("zh")
 
 
 def test_sellable_above_on_hand():

@@ -28,7 +28,7 @@ def show_dataset(ds, key: str) -> None:
     """Validation report, KPI coverage and a preview of each table."""
     report = ds.report
     for note in ds.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {components.note_text(note)}")
     if report is not None:
         if report.errors:
             st.error(t(f"{len(report.errors)} problems: the rows concerned are left out (counted below).",
@@ -38,14 +38,15 @@ def show_dataset(ds, key: str) -> None:
         else:
             st.success(t("No problems found.", "未发现问题。"))
         if report.problems:
-            components.table(report.to_frame(), key=f"{key}_report")
-            components.download(report.to_frame(), t("Validation report (CSV)", "校验报告 (CSV)"),
+            components.table(report.to_frame(lang()), key=f"{key}_report")
+            components.download(report.to_frame(lang()), t("Validation report (CSV)", "校验报告 (CSV)"),
                                 "validation_report.csv", f"{key}_dl_report")
         dropped = {k: v for k, v in report.rows_dropped.items() if v}
         if dropped or report.unusable:
             st.markdown(t("**Rows left out per table:** ", "**各表剔除行数:** ")
                         + ", ".join(f"{k}: {v}" for k, v in dropped.items())
-                        + "".join(f"  \n⛔ {k}: {why}" for k, why in report.unusable.items()))
+                        + "".join(f"  \n⛔ {k}: {components.note_text(why)}"
+                                  for k, why in report.unusable.items()))
     cov = coverage(ds, lang())
     st.markdown(t(f"**KPIs this dataset can feed: {int(cov['ok'].sum())} of {len(cov)}**",
                   f"**此数据集可计算的 KPI: {int(cov['ok'].sum())} / {len(cov)}**"))
@@ -76,7 +77,7 @@ if files:
     for table_name, source in raw.sources.items():
         st.caption(f"{table_name} ← {source}")
     for note in raw.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f"ℹ️ {components.note_text(note)}")
 
     st.subheader(t("Map your columns", "映射列名"))
     saved = st.file_uploader(t("Reuse a saved mapping (JSON)", "复用已保存的映射 (JSON)"), type=["json"],

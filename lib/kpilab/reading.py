@@ -17,6 +17,7 @@ import openpyxl
 import pandas as pd
 
 from kpilab.contract import TABLES
+from kpilab.registry import Note
 
 MAX_XLSX_BYTES = 200 * 1024 * 1024
 """Largest uncompressed size of an .xlsx or .zip accepted (protects against zip bombs)."""
@@ -37,7 +38,8 @@ class RawDataset:
     ``tables`` maps a contract table name to its cells; row i (0-based) of a table is row i + 2
     of the user's file (the header is row 1). ``sources`` says where each table came from
     (file, sheet, encoding); ``notes`` lists what the user should know (files ignored,
-    encodings guessed, formulas without values).
+    encodings guessed, formulas without values), as ``Note``s (English, with the Chinese in
+    ``zh``).
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -138,15 +140,18 @@ def _stream(data: bytes | Path) -> io.BytesIO | Path:
 def _read_file(raw: RawDataset, name: str, data: bytes | Path, encoding: str | None) -> None:
     suffix = PurePath(name).suffix.lower()
     if suffix not in _READABLE:
-        hint = " (save it as .xlsx)" if suffix == ".xls" else ""
-        raw.notes.append(f"{name}: not a .csv, .parquet or .xlsx file, ignored{hint}.")
+        xls = suffix == ".xls"
+        raw.notes.append(Note(
+            f"{name}: not a .csv, .parquet or .xlsx file, ignored{' (save it as .xlsx)' * xls}.",
+            f"{name}: 不是 .csv、.parquet 或 .xlsx 文件, 已忽略{' (请另存为 .xlsx)' * xls}。"))
         return
     if suffix == ".xlsx":
         _read_workbook(raw, name, data)
         return
     table = table_name(name)
     if table is None:
-        raw.notes.append(f"{name}: not a contract table, ignored.")
+        raw.notes.append(Note(f"{name}: not a contract table, ignored.",
+                              f"{name}: 不是约定中的表, 已忽略。"))
         return
     if suffix == ".csv":
         frame, source = _read_csv(raw, name, data, encoding)
@@ -199,8 +204,10 @@ def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tu
         pass
     try:
         text = blob.decode("gb18030")
-        raw.notes.append(f"{name}: not UTF-8, read as GB18030 (Chinese, covers GBK). If the "
-                         "text looks garbled, choose the file's encoding.")
+        raw.notes.append(Note(f"{name}: not UTF-8, read as GB18030 (Chinese, covers GBK). If "
+                              "the text looks garbled, choose the file's encoding.",
+                              f"{name}: 不是 UTF-8, 已按 GB18030 (中文, 兼容 GBK) 读取。如果文字"
+                              "显示为乱码, 请选择文件的编码。"))
         return text, "gb18030"
     except UnicodeDecodeError:
         pass
@@ -208,8 +215,10 @@ def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tu
     if best is None:
         raise DatasetReadError(f"{name}: the text encoding cannot be recognised. "
                                "Save the file as CSV UTF-8 and upload it again.")
-    raw.notes.append(f"{name}: not UTF-8 or GB18030, read as {best.encoding} (detected). If the "
-                     "text looks garbled, choose the file's encoding.")
+    raw.notes.append(Note(f"{name}: not UTF-8 or GB18030, read as {best.encoding} (detected). "
+                          "If the text looks garbled, choose the file's encoding.",
+                          f"{name}: 不是 UTF-8 或 GB18030, 已按检测到的 {best.encoding} 读取。"
+                          "如果文字显示为乱码, 请选择文件的编码。"))
     return str(best), best.encoding
 
 
@@ -230,13 +239,17 @@ def _read_workbook(raw: RawDataset, name: str, data: bytes | Path) -> None:
             chosen = next((s for s, t in sheets.items() if t == own), book.sheetnames[0])
             picks = {chosen: own}
             if len(sheets) > 1:
-                raw.notes.append(f"{name}: read sheet {chosen!r} as {own}; other sheets ignored.")
+                raw.notes.append(Note(
+                    f"{name}: read sheet {chosen!r} as {own}; other sheets ignored.",
+                    f"{name}: 已将工作表 {chosen!r} 读取为 {own}; 其他工作表已忽略。"))
         else:
             picks = {s: t for s, t in sheets.items() if t is not None}
             ignored = [s for s, t in sheets.items() if t is None]
             if ignored:
-                raw.notes.append(f"{name}: sheets {', '.join(map(repr, ignored))} are not "
-                                 "contract tables, ignored.")
+                sheet_names = ", ".join(map(repr, ignored))
+                raw.notes.append(Note(
+                    f"{name}: sheets {sheet_names} are not contract tables, ignored.",
+                    f"{name}: 工作表 {sheet_names} 不是约定中的表, 已忽略。"))
         for sheet, table in picks.items():
             frame, blanks = _sheet_frame(book[sheet], has_formulas)
             if blanks:
@@ -291,7 +304,9 @@ def _note_formulas_without_values(raw: RawDataset, name: str, data: bytes | Path
     finally:
         book.close()
     if count:
-        raw.notes.append(
+        raw.notes.append(Note(
             f"{name}, sheet {sheet!r}: {count} formula cells have no saved result and read as "
             "empty (the file was saved by a tool that does not store values). Open it in Excel "
-            "or LibreOffice and save it again, or paste the values.")
+            "or LibreOffice and save it again, or paste the values.",
+            f"{name}, 工作表 {sheet!r}: {count} 个公式单元格没有保存计算结果, 读取为空 (文件由"
+            "不保存计算值的工具保存)。请在 Excel 或 LibreOffice 中打开并重新保存, 或粘贴为数值。"))

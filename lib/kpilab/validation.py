@@ -22,6 +22,7 @@ import pandera.pandas as pa
 from pandas.api import types as ptypes
 
 from kpilab.contract import TABLES, Column, Table
+from kpilab.registry import Note
 
 Severity = Literal["error", "warning"]
 
@@ -48,19 +49,23 @@ _MONEY = {"gmv", "value", "amount", "unit_cost", "unit_price"}
 _FIRST_DAY, _LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 # Row relations checked within a table: (column that must not exceed, the column it is bounded by).
+# The description's Chinese follows "N 行" (N rows).
 _NOT_ABOVE = {
     "inventory": ("sellable_units", "on_hand_units",
-                  "more sellable units than units on hand",
-                  "sellable_units must be ≤ on_hand_units (sellable is the good part of on hand); "
-                  "check the two columns are not swapped."),
+                  Note("more sellable units than units on hand", "的可售数量大于在库数量"),
+                  Note("sellable_units must be ≤ on_hand_units (sellable is the good part of on "
+                       "hand); check the two columns are not swapped.",
+                       "sellable_units 必须 ≤ on_hand_units (可售是在库中的良品部分); "
+                       "请检查这两列是否填反。")),
     "batches": ("received_date", "date",
-                "a received_date after the snapshot date",
-                "A lot on hand at a snapshot was received on or before that day; correct the "
-                "dates or check that the two date columns are not swapped"),
+                Note("a received_date after the snapshot date", "的 received_date 晚于快照日期"),
+                Note("A lot on hand at a snapshot was received on or before that day; correct the "
+                     "dates or check that the two date columns are not swapped",
+                     "快照时在库的批次应在当天或之前收货; 请更正日期, 或检查两个日期列是否填反。")),
     "inspections": ("passed_units", "inspected_units",
-                    "more passed units than inspected units",
-                    "passed_units must be ≤ inspected_units; check the two columns are not "
-                    "swapped."),
+                    Note("more passed units than inspected units", "的合格数量大于检验数量"),
+                    Note("passed_units must be ≤ inspected_units; check the two columns are not "
+                         "swapped.", "passed_units 必须 ≤ inspected_units; 请检查这两列是否填反。")),
 }
 # Inventory and batches are valued at skus.unit_cost when value is blank: table → units column.
 _VALUED_AT_COST = {"inventory": "on_hand_units", "batches": "units"}
@@ -70,7 +75,11 @@ _MASTERS = {"sku": "skus", "warehouse": "warehouses"}
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: where (table, column, first ≤ 10 spreadsheet rows), what, and the fix."""
+    """One problem: where (table, column, first ≤ 10 spreadsheet rows), what, and the fix.
+
+    ``what`` and ``fix`` are ``Note``s: they read as English and carry the Chinese
+    (``p.what("zh")``).
+    """
 
     table: str
     column: str
@@ -108,29 +117,44 @@ class ValidationReport:
         """At least one table can be used."""
         return any(t not in self.unusable for t in self.rows_read)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per problem, rows shown as text such as '2, 5, 9 … (+12 more)'."""
-        return pd.DataFrame(
-            [(p.table, p.column, _rows_text(p), p.n_rows, p.severity, p.what, p.fix)
-             for p in self.problems],
-            columns=["table", "column", "rows", "n_rows", "severity", "what", "fix"])
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
+        """One row per problem, rows shown as text such as '2, 5, 9 … (+12 more)'.
 
-    def to_text(self) -> str:
+        ``lang="zh"``: Chinese headers, severities and messages (table, column names and codes
+        stay as they are).
+        """
+        zh = lang == "zh"
+        return pd.DataFrame(
+            [(p.table, p.column, _rows_text(p, lang), p.n_rows,
+              _SEVERITY_ZH[p.severity] if zh else p.severity, _say(p.what, lang),
+              _say(p.fix, lang)) for p in self.problems],
+            columns=(["表", "列", "行", "行数", "级别", "问题", "修正方法"] if zh else
+                     ["table", "column", "rows", "n_rows", "severity", "what", "fix"]))
+
+    def to_text(self, lang: str = "en") -> str:
         """The report for a terminal: per table, rows read/dropped, then each problem."""
-        lines = [f"{_count(len(self.errors), 'error')}, {_count(len(self.warnings), 'warning')}"]
+        zh = lang == "zh"
+        lines = [f"{len(self.errors):,} 个错误, {len(self.warnings):,} 个警告" if zh else
+                 f"{_count(len(self.errors), 'error')}, {_count(len(self.warnings), 'warning')}"]
         tables = list(dict.fromkeys([*self.rows_read, *(p.table for p in self.problems)]))
         for table in tables:
-            head = f"{table}: {self.rows_read[table]:,} rows read" if table in self.rows_read \
-                else f"{table}:"
+            head = f"{table}:"
+            if table in self.rows_read:
+                head += f" 读取 {self.rows_read[table]:,} 行" if zh \
+                    else f" {self.rows_read[table]:,} rows read"
             if self.rows_dropped.get(table):
-                head += f", {self.rows_dropped[table]:,} dropped"
+                head += f", 剔除 {self.rows_dropped[table]:,} 行" if zh \
+                    else f", {self.rows_dropped[table]:,} dropped"
             if table in self.unusable:
-                head += f" — NOT USABLE: {self.unusable[table]}"
+                head += f" — {'不可用' if zh else 'NOT USABLE'}: {_say(self.unusable[table], lang)}"
             lines.append(head)
             for p in (p for p in self.problems if p.table == table):
-                where = f"{p.column}, rows {_rows_text(p)}" if p.rows else p.column
+                rows = (f"第 {_rows_text(p, lang)} 行" if zh else f"rows {_rows_text(p)}")
+                where = f"{p.column}, {rows}" if p.rows else p.column
                 where = f" [{where}]" if where else ""
-                lines.append(f"  {p.severity.upper()}{where}: {p.what}\n      fix: {p.fix}")
+                severity = _SEVERITY_ZH[p.severity] if zh else p.severity.upper()
+                lines.append(f"  {severity}{where}: {_say(p.what, lang)}\n"
+                             f"      {'修正' if zh else 'fix'}: {_say(p.fix, lang)}")
         return "\n".join(lines)
 
 
@@ -160,9 +184,12 @@ def validate(tables: Mapping[str, pd.DataFrame], *,
     clean: dict[str, pd.DataFrame] = {}
     for name in tables:
         if name not in TABLES:
-            report.problems.append(_problem(name, "", None, f"{name!r} is not a contract table "
-                                            "and was ignored.", "Rename it after a contract "
-                                            f"table ({', '.join(TABLES)}).", "warning"))
+            report.problems.append(_problem(
+                name, "", None,
+                Note(f"{name!r} is not a contract table and was ignored.",
+                     f"{name!r} 不是约定中的表, 已忽略。"),
+                Note(f"Rename it after a contract table ({', '.join(TABLES)}).",
+                     f"请按约定中的表名重命名 ({', '.join(TABLES)})。"), "warning"))
     for name, table in TABLES.items():
         if name in tables:
             _TableCheck(table, tables[name], report, forced, parsed, clean).run()
@@ -179,9 +206,9 @@ class _TableCheck:
         self.raw = frame.set_axis(np.arange(2, len(frame) + 2), axis=0)
         self.forced, self.parsed, self.clean = forced, parsed, clean
         self.bad = pd.Series(False, index=self.raw.index)
-        self.unusable: list[str] = []
+        self.unusable: list[Note] = []
 
-    def add(self, column: str, mask: pd.Series | None, what: str, fix: str,
+    def add(self, column: str, mask: pd.Series | None, what: Note, fix: Note,
             severity: Severity = "error", drop: bool = True) -> None:
         """Report a problem; an error drops its rows unless ``drop`` is False."""
         self.report.problems.append(_problem(self.name, column, mask, what, fix, severity))
@@ -192,25 +219,31 @@ class _TableCheck:
         self.report.rows_read[self.name] = len(self.raw)
         if self.raw.empty:
             self.report.problems.append(_problem(
-                self.name, "", None, "The table is empty (no data rows).",
-                f"Fill in {self.name} or remove the file; the KPIs that need it cannot be computed."))
-            self.report.unusable[self.name] = "the table is empty"
+                self.name, "", None,
+                Note("The table is empty (no data rows).", "该表为空 (没有数据行)。"),
+                Note(f"Fill in {self.name} or remove the file; the KPIs that need it cannot be "
+                     "computed.", f"请填写 {self.name} 或移除该文件; 依赖此表的 KPI 无法计算。")))
+            self.report.unusable[self.name] = Note("the table is empty", "该表为空")
             return
         frame = self._drop_blank_rows(self.raw)
         missing = [c for c in self.t.column_names if c not in frame.columns
                    and self.t.column(c).required]
         for c in missing:
-            self.add(c, None, f"Required column {c!r} is missing.",
-                     f"Add a column {c!r} to {self.name}, or map your header onto {c!r} "
-                     "(column mapping).")
+            self.add(c, None, Note(f"Required column {c!r} is missing.", f"缺少必填列 {c!r}。"),
+                     Note(f"Add a column {c!r} to {self.name}, or map your header onto {c!r} "
+                          "(column mapping).",
+                          f"在 {self.name} 中添加列 {c!r}, 或将你的表头映射到 {c!r} (列映射)。"))
         if missing:
-            self.unusable.append("missing required column " + ", ".join(map(repr, missing)))
+            names = ", ".join(map(repr, missing))
+            self.unusable.append(Note("missing required column " + names, "缺少必填列 " + names))
         extra = [c for c in frame.columns if c not in self.t.column_names]
         if extra:
-            self.add("", None, f"Columns not in the contract are kept but not used: "
-                     f"{', '.join(repr(str(c)) for c in extra)}.",
-                     "Map them onto contract columns if they hold one (column mapping).",
-                     "warning")
+            names = ", ".join(repr(str(c)) for c in extra)
+            self.add("", None,
+                     Note(f"Columns not in the contract are kept but not used: {names}.",
+                          f"不在约定中的列会保留, 但不参与计算: {names}。"),
+                     Note("Map them onto contract columns if they hold one (column mapping).",
+                          "如果其中有列对应约定中的列, 请做映射 (列映射)。"), "warning")
         typed = pd.DataFrame(index=frame.index)
         for col in self.t.columns:
             typed[col.name] = (self._parse(col, frame[col.name]) if col.name in frame.columns
@@ -223,8 +256,10 @@ class _TableCheck:
     def _drop_blank_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         blank = pd.concat([_blank(frame[c]) for c in frame.columns], axis=1).all(axis=1)
         if blank.any():
-            self.add("", blank, f"{_have(blank.sum())} no values at all and were skipped.",
-                     "Nothing to do, unless data is missing there.", "warning")
+            self.add("", blank, Note(f"{_have(blank.sum())} no values at all and were skipped.",
+                                     f"{_rows_zh(blank.sum())}完全没有值, 已跳过。"),
+                     Note("Nothing to do, unless data is missing there.",
+                          "无需处理, 除非这些行本应有数据。"), "warning")
             self.bad[blank] = True
         return frame[~blank]
 
@@ -234,17 +269,27 @@ class _TableCheck:
         values, blank, issues = _PARSERS[col.dtype](raw, col, forced)
         for mask, description, fix in issues:
             if isinstance(mask, _Ambiguous):
-                self.add(col.name, mask.rows, _have(mask.rows.sum()) + " " + description,
+                n = mask.rows.sum()
+                self.add(col.name, mask.rows, Note(f"{_have(n)} {description}",
+                                                   f"{_rows_zh(n)}{description.zh}"),
                          fix, drop=False)
-                self.unusable.append(f"the dates in {col.name!r} could be day/month or "
-                                     "month/day")
+                self.unusable.append(Note(
+                    f"the dates in {col.name!r} could be day/month or month/day",
+                    f"{col.name!r} 中的日期既可能是日/月也可能是月/日"))
                 continue
             first = mask.idxmax()
-            self.add(col.name, mask, f"{_have(mask.sum())} {description} (e.g. "
-                     f"{_show(raw.loc[first])} in row {first}).", fix)
+            shown = _show(raw.loc[first])
+            self.add(col.name, mask,
+                     Note(f"{_have(mask.sum())} {description} (e.g. {shown} in row {first}).",
+                          f"{_rows_zh(mask.sum())}{description.zh} (例如第 {first} 行的 "
+                          f"{shown})。"), fix)
         if col.required and blank.any():
-            self.add(col.name, blank, f"{_have(blank.sum())} a blank in a required column "
-                     f"(e.g. row {blank.idxmax()}).", f"Fill in {col.name!r} or remove those rows.")
+            n, first = blank.sum(), blank.idxmax()
+            self.add(col.name, blank,
+                     Note(f"{_have(n)} a blank in a required column (e.g. row {first}).",
+                          f"{_rows_zh(n)}的必填列为空 (例如第 {first} 行)。"),
+                     Note(f"Fill in {col.name!r} or remove those rows.",
+                          f"请填写 {col.name!r}, 或删除这些行。"))
         return _fill(values, col)
 
     def _value_checks(self, typed: pd.DataFrame, missing: set[str]) -> None:
@@ -294,47 +339,72 @@ class _TableCheck:
 
     def _report_cells(self, check: str, column: str, mask: np.ndarray, values: pd.Series) -> None:
         mask = pd.Series(mask, index=values.index)
-        first = mask.idxmax()
-        example = f"{_show(values.loc[first])} in row {first}"
+        first, n = mask.idxmax(), mask.sum()
+        shown = _show(values.loc[first])
+        example = f"{shown} in row {first}"
+        example_zh = f"例如第 {first} 行的 {shown}"
         col = self.t.column(column)
         if check == "negative":
-            self.add(column, mask, f"{_have(mask.sum())} a negative value (e.g. {example}).",
-                     f"{_number_kind(column).capitalize()} must be ≥ 0: correct those rows or "
-                     "remove them (returns belong in the returns table).")
+            kind = _number_kind(column)
+            self.add(column, mask, Note(f"{_have(n)} a negative value (e.g. {example}).",
+                                        f"{_rows_zh(n)}含有负值 ({example_zh})。"),
+                     Note(f"{kind.capitalize()} must be ≥ 0: correct those rows or remove them "
+                          "(returns belong in the returns table).",
+                          f"{_KIND_ZH[kind]}必须 ≥ 0: 请更正或删除这些行 (退货应记录在 returns "
+                          "表中)。"))
         elif check == "maximum":
-            self.add(column, mask, f"{_have(mask.sum())} a value above {col.maximum:g} "
-                     f"(e.g. {example}).", f"{column} is a score from 0 to {col.maximum:g}.")
+            self.add(column, mask, Note(f"{_have(n)} a value above {col.maximum:g} "
+                                        f"(e.g. {example}).",
+                                        f"{_rows_zh(n)}的值大于 {col.maximum:g} ({example_zh})。"),
+                     Note(f"{column} is a score from 0 to {col.maximum:g}.",
+                          f"{column} 是 0 到 {col.maximum:g} 的评分。"))
         elif check == "choices":
-            self.add(column, mask, f"{_have(mask.sum())} an unknown code (e.g. {example}).",
-                     f"Use one of: {', '.join(col.choices)} (upper/lower case does not matter).")
+            codes = ", ".join(col.choices)
+            self.add(column, mask, Note(f"{_have(n)} an unknown code (e.g. {example}).",
+                                        f"{_rows_zh(n)}含有未知代码 ({example_zh})。"),
+                     Note(f"Use one of: {codes} (upper/lower case does not matter).",
+                          f"请使用以下之一: {codes} (不区分大小写)。"))
         else:  # unknown_order
-            self.add(column, mask, f"{_have(mask.sum())} a sub_order_id that is not in orders "
-                     f"(e.g. {example}).", "Add the orders table rows for these sub-orders "
-                     "(a refund needs its purchase), or check that the ids match exactly.")
+            self.add(column, mask,
+                     Note(f"{_have(n)} a sub_order_id that is not in orders (e.g. {example}).",
+                          f"{_rows_zh(n)}的 sub_order_id 不在 orders 中 ({example_zh})。"),
+                     Note("Add the orders table rows for these sub-orders (a refund needs its "
+                          "purchase), or check that the ids match exactly.",
+                          "请在 orders 表中补充这些子订单的行 (退款须有对应的购买), 或检查 ID "
+                          "是否完全一致。"))
 
     def _report_rows(self, check: str, column: str, mask: np.ndarray, typed: pd.DataFrame) -> None:
         mask = pd.Series(mask, index=typed.index)
-        first = mask.idxmax()
+        first, n = mask.idxmax(), mask.sum()
         if check == "not_above":
             low, high, description, fix = _NOT_ABOVE[self.name]
-            self.add(column, mask, f"{_have(mask.sum())} {description} (e.g. row {first}: "
-                     f"{low} {_show(typed.at[first, low])} > {high} "
-                     f"{_show(typed.at[first, high])}).", fix)
+            pair = (f"{low} {_show(typed.at[first, low])} > {high} "
+                    f"{_show(typed.at[first, high])}")
+            self.add(column, mask, Note(f"{_have(n)} {description} (e.g. row {first}: {pair}).",
+                                        f"{_rows_zh(n)}{description.zh} (例如第 {first} 行: "
+                                        f"{pair})。"), fix)
             return
         key = list(self.t.key)
         same = (typed[key] == typed.loc[first, key]).all(axis=1)
-        self.add(column, mask, f"{_have(mask.sum())} a key ({column}) already used by an "
-                 f"earlier row (e.g. row {first} repeats row {same.idxmax()}).",
-                 "Keep one row per key: the first is used, the repeats are dropped. Sum or "
-                 "remove the repeats in your file.")
+        earlier = same.idxmax()
+        self.add(column, mask,
+                 Note(f"{_have(n)} a key ({column}) already used by an earlier row (e.g. row "
+                      f"{first} repeats row {earlier}).",
+                      f"{_rows_zh(n)}的键 ({column}) 与前面的行重复 (例如第 {first} 行重复第 "
+                      f"{earlier} 行)。"),
+                 Note("Keep one row per key: the first is used, the repeats are dropped. Sum or "
+                      "remove the repeats in your file.",
+                      "每个键只保留一行: 使用第一行, 重复的行被剔除。请在文件中合计或删除重复行。"))
 
     def _finish(self, typed: pd.DataFrame) -> None:
         """Drop bad rows, fill cost-based values, add warnings on the rows kept."""
         self.report.rows_dropped[self.name] = int(self.bad.sum())
         if not self.unusable and typed.empty:
-            self.unusable.append("no usable rows are left after removing the rows with errors")
+            self.unusable.append(Note("no usable rows are left after removing the rows with "
+                                      "errors", "剔除有错误的行后没有可用的行"))
         if self.unusable:
-            self.report.unusable[self.name] = "; ".join(self.unusable)
+            self.report.unusable[self.name] = Note("; ".join(self.unusable),
+                                                   "; ".join(u.zh for u in self.unusable))
             return
         if self.name in _VALUED_AT_COST:
             typed = self._value_at_cost(typed, _VALUED_AT_COST[self.name])
@@ -352,9 +422,14 @@ class _TableCheck:
             return typed
         skus = self.clean.get("skus")
         if skus is None:
-            self.add("value", blank, f"{_have(blank.sum())} no value, and it cannot be computed "
-                     f"as {units} × unit_cost without a usable skus table.",
-                     "Add the skus table (with unit_cost), or fill in value.", "warning")
+            n = blank.sum()
+            self.add("value", blank,
+                     Note(f"{_have(n)} no value, and it cannot be computed as {units} × "
+                          "unit_cost without a usable skus table.",
+                          f"{_rows_zh(n)}没有 value, 且缺少可用的 skus 表, 无法按 {units} × "
+                          "unit_cost 计算。"),
+                     Note("Add the skus table (with unit_cost), or fill in value.",
+                          "请添加 skus 表 (含 unit_cost), 或填写 value。"), "warning")
             return typed
         cost = typed["sku"].map(skus.set_index("sku")["unit_cost"])
         return typed.assign(value=typed["value"].fillna(typed[units] * cost))
@@ -370,14 +445,18 @@ class _TableCheck:
             return
         unknown = typed[column].notna() & ~typed[column].isin(known)
         if unknown.any():
-            first = unknown.idxmax()
+            first, n = unknown.idxmax(), unknown.sum()
             distinct = typed.loc[unknown, column].nunique()
-            self.add(column, unknown, f"{_have(unknown.sum())} a {column} that is not in "
-                     f"{master} ({distinct} distinct, e.g. {_show(typed.at[first, column])} in "
-                     f"row {first}).",
-                     f"Add them to {master}, or check that the codes match exactly (spaces, "
-                     "leading zeros); KPIs that group or value by them leave these rows out.",
-                     "warning")
+            shown = _show(typed.at[first, column])
+            self.add(column, unknown,
+                     Note(f"{_have(n)} a {column} that is not in {master} ({distinct} distinct, "
+                          f"e.g. {shown} in row {first}).",
+                          f"{_rows_zh(n)}的 {column} 不在 {master} 中 ({distinct} 个不同值, "
+                          f"例如第 {first} 行的 {shown})。"),
+                     Note(f"Add them to {master}, or check that the codes match exactly (spaces, "
+                          "leading zeros); KPIs that group or value by them leave these rows out.",
+                          f"请将它们添加到 {master}, 或检查代码是否完全一致 (空格、前导零); "
+                          "按其分组或计价的 KPI 会剔除这些行。"), "warning")
 
     def _check_refund_after_payment(self, typed: pd.DataFrame) -> None:
         if self._reference("orders", "paid_date") is None:
@@ -386,10 +465,13 @@ class _TableCheck:
         paid = orders.drop_duplicates("sub_order_id").set_index("sub_order_id")["paid_date"]
         early = typed["refund_date"] < typed["sub_order_id"].map(paid)
         if early.any():
-            first = early.idxmax()
-            self.add("refund_date", early, f"{_have(early.sum())} a refund_date before the order's "
-                     f"paid_date (e.g. row {first}).",
-                     "Check the dates: a refund comes after the payment.", "warning")
+            first, n = early.idxmax(), early.sum()
+            self.add("refund_date", early,
+                     Note(f"{_have(n)} a refund_date before the order's paid_date (e.g. row "
+                          f"{first}).",
+                          f"{_rows_zh(n)}的 refund_date 早于订单的 paid_date (例如第 {first} 行)。"),
+                     Note("Check the dates: a refund comes after the payment.",
+                          "请检查日期: 退款应在付款之后。"), "warning")
 
     def _check_batches_reconcile(self, batches: pd.DataFrame, inventory: pd.DataFrame) -> None:
         """Σ batch units per cell and batch date vs inventory on_hand_units (1% tolerance)."""
@@ -404,18 +486,26 @@ class _TableCheck:
             return
         rows = batches.set_index(cell).index.isin(off.set_index(cell).index)
         first = off.iloc[0]
+        dates, day = off["date"].nunique(), f"{first['date']:%Y-%m-%d}"
+        units, on_hand = f"{first['units']:g}", f"{first['on_hand_units']:g}"
         self.add("units", pd.Series(rows, index=batches.index),
-                 f"On {off['date'].nunique()} snapshot date(s), batch units do not add up to "
-                 f"inventory on_hand_units for {len(off)} sku-warehouse cells (e.g. "
-                 f"{first['date']:%Y-%m-%d}, {first['sku']} in {first['warehouse']}: batches "
-                 f"{first['units']:g} vs on hand {first['on_hand_units']:g}).",
-                 "Export batches and inventory from the same snapshot; otherwise stock-age "
-                 "shares can exceed 100%.", "warning")
+                 Note(f"On {dates} snapshot date(s), batch units do not add up to inventory "
+                      f"on_hand_units for {len(off)} sku-warehouse cells (e.g. {day}, "
+                      f"{first['sku']} in {first['warehouse']}: batches {units} vs on hand "
+                      f"{on_hand}).",
+                      f"在 {dates} 个快照日期上, 有 {len(off)} 个 sku-仓库组合的批次数量合计与 "
+                      f"inventory 的 on_hand_units 不符 (例如 {day}, {first['sku']} 在 "
+                      f"{first['warehouse']}: 批次 {units}, 在库 {on_hand})。"),
+                 Note("Export batches and inventory from the same snapshot; otherwise stock-age "
+                      "shares can exceed 100%.",
+                      "请从同一快照导出 batches 和 inventory; 否则库龄占比可能超过 100%。"),
+                 "warning")
 
 
 # ---------------------------------------------------------------------------------------------
 # Parsing. Each parser returns (values, blank mask, issues); an issue is (mask of bad cells,
-# description, fix) or (_Ambiguous, description, fix).
+# description, fix) or (_Ambiguous, description, fix), as Notes; the description's Chinese
+# follows "N 行" (N rows).
 
 
 @dataclass(frozen=True)
@@ -446,17 +536,23 @@ def _parse_number(raw: pd.Series, col: Column, forced: str | None):
     kind = _number_kind(col.name)
     issues = []
     if bad.any():
-        where = "a whole-number" if col.dtype == "int" else "a number"
-        must = ("whole numbers" if col.dtype == "int" else "numbers") + \
-            (" ≥ 0" if col.nonnegative else "")
-        issues.append((bad, f"text in {where} column",
-                       f"Remove the text or map the right column; {kind} must be {must} "
-                       "(thousands separators such as 1,234.5 are fine)."))
+        whole = col.dtype == "int"
+        where = "a whole-number" if whole else "a number"
+        must = ("whole numbers" if whole else "numbers") + (" ≥ 0" if col.nonnegative else "")
+        must_zh = (" ≥ 0 的" if col.nonnegative else "") + ("整数" if whole else "数字")
+        issues.append((bad, Note(f"text in {where} column",
+                                 f"在{'整数' if whole else '数值'}列中含有文本"),
+                       Note(f"Remove the text or map the right column; {kind} must be {must} "
+                            "(thousands separators such as 1,234.5 are fine).",
+                            f"请删除文本或映射正确的列; {_KIND_ZH[kind]}必须是{must_zh} "
+                            "(可以带千位分隔符, 如 1,234.5)。")))
     if col.dtype == "int":
         fraction = ~bad & ~blank & (values % 1 != 0)
         if fraction.any():
-            issues.append((fraction, "a fraction in a whole-number column",
-                           f"{col.name} counts whole units: use whole numbers."))
+            issues.append((fraction, Note("a fraction in a whole-number column",
+                                          "在整数列中含有小数"),
+                           Note(f"{col.name} counts whole units: use whole numbers.",
+                                f"{col.name} 按整数单位计数: 请使用整数。")))
         bad |= fraction
     return values.where(~bad), blank, issues
 
@@ -466,8 +562,9 @@ def _parse_bool(raw: pd.Series, col: Column, forced: str | None):
     values = text.map(_BOOLS)
     blank = text.isna()
     bad = ~blank & values.isna()
-    issues = [(bad, "a value that is not yes/no",
-               "Use true/false, 1/0, yes/no, y/n or 是/否.")] if bad.any() else []
+    issues = [(bad, Note("a value that is not yes/no", "含有不是 是/否 的值"),
+               Note("Use true/false, 1/0, yes/no, y/n or 是/否.",
+                    "请使用 true/false、1/0、yes/no、y/n 或 是/否。"))] if bad.any() else []
     return values, blank, issues
 
 
@@ -489,9 +586,11 @@ def _parse_month(raw: pd.Series, col: Column, forced: str | None):
         values[todo] = found.take(codes).to_numpy()
     blank = text.isna()
     bad = ~blank & values.isna()
-    issues = [(bad, "a value that is not a month YYYY-MM",
-               "Write months as YYYY-MM, e.g. 2024-03 (2024/03, 202403 and 2024年3月 are "
-               "read too).")] if bad.any() else []
+    issues = [(bad, Note("a value that is not a month YYYY-MM", "含有不是 YYYY-MM 月份的值"),
+               Note("Write months as YYYY-MM, e.g. 2024-03 (2024/03, 202403 and 2024年3月 are "
+                    "read too).",
+                    "月份请写成 YYYY-MM, 例如 2024-03 (也能识别 2024/03、202403 和 2024年3月)。"))
+              ] if bad.any() else []
     return values, blank, issues
 
 
@@ -523,26 +622,37 @@ def _parse_date(raw: pd.Series, col: Column, forced: str | None):
             if differ.any():
                 rows = todo.copy()
                 rows[todo] = differ.take(codes).to_numpy()
-                return values, blank, [(_Ambiguous(rows), (
-                    f"a date that could be day/month or month/day (e.g. "
-                    f"{uniq[differ].iloc[0]!r}), and no value in {col.name!r} settles which."),
-                    "Choose the order for this column (DD/MM/YYYY or MM/DD/YYYY), or write "
-                    "the dates as YYYY-MM-DD.")]
+                example = repr(uniq[differ].iloc[0])
+                return values, blank, [(_Ambiguous(rows), Note(
+                    f"a date that could be day/month or month/day (e.g. {example}), and no "
+                    f"value in {col.name!r} settles which.",
+                    f"的日期既可能是日/月也可能是月/日 (例如 {example}), 且 {col.name!r} "
+                    "中没有能确定顺序的值。"),
+                    Note("Choose the order for this column (DD/MM/YYYY or MM/DD/YYYY), or write "
+                         "the dates as YYYY-MM-DD.",
+                         "请为该列选择日期顺序 (DD/MM/YYYY 或 MM/DD/YYYY), 或将日期写成 "
+                         "YYYY-MM-DD。"))]
         if top:
             values[todo] = parses[top[0]].take(codes).to_numpy()
         bad = todo & values.isna()
         if bad.any():
-            fits = (f"the column's format {top[0]}" if top
-                    else f"an accepted format ({', '.join(DATE_FORMATS)})")
-            issues.append((bad, f"a value that is not a date in {fits}",
-                           "Write every date of the column in one format, best YYYY-MM-DD; "
-                           "check that the day exists."))
+            accepted = ", ".join(DATE_FORMATS)
+            fits = f"the column's format {top[0]}" if top else f"an accepted format ({accepted})"
+            fits_zh = f"该列的格式 {top[0]} " if top else f"任何可接受的格式 ({accepted}) "
+            issues.append((bad, Note(f"a value that is not a date in {fits}",
+                                     f"含有无法按{fits_zh}识别为日期的值"),
+                           Note("Write every date of the column in one format, best YYYY-MM-DD; "
+                                "check that the day exists.",
+                                "该列的所有日期请使用同一种格式, 最好是 YYYY-MM-DD; 并检查日期"
+                                "是否存在。")))
     far = values.notna() & ~values.between(_FIRST_DAY, _LAST_DAY)
     if far.any():
         values[far] = pd.NaT
-        issues.append((far, "a date outside the years 1678–2261",
-                       "Correct the year, or leave the cell blank when there is no date (e.g. "
-                       "9999-12-31 for 'never expires')."))
+        issues.append((far, Note("a date outside the years 1678–2261",
+                                 "含有 1678–2261 年范围之外的日期"),
+                       Note("Correct the year, or leave the cell blank when there is no date "
+                            "(e.g. 9999-12-31 for 'never expires').",
+                            "请更正年份; 没有日期时请留空 (例如用 9999-12-31 表示“永不过期”时)。")))
     return values, blank, issues
 
 
@@ -632,6 +742,16 @@ def _have(n: int) -> str:
     return "1 row has" if n == 1 else f"{n:,} rows have"
 
 
+def _rows_zh(n: int) -> str:
+    """The Chinese of ``_have``: "N 行", followed by the description."""
+    return f"{n:,} 行"
+
+
+def _say(text: str, lang: str) -> str:
+    """A message in ``lang`` (a plain string, e.g. a Problem built by hand, reads as it is)."""
+    return text(lang) if isinstance(text, Note) else str(text)
+
+
 def _count(n: int, word: str) -> str:
     return f"1 {word}" if n == 1 else f"{n:,} {word}s"
 
@@ -646,6 +766,10 @@ def _show(value: object) -> str:
     return str(value)
 
 
+_KIND_ZH = {"amounts": "金额", "quantities": "数量", "values": "数值"}
+_SEVERITY_ZH = {"error": "错误", "warning": "警告"}
+
+
 def _number_kind(column: str) -> str:
     if column in _MONEY:
         return "amounts"
@@ -654,7 +778,9 @@ def _number_kind(column: str) -> str:
     return "values"
 
 
-def _rows_text(p: Problem) -> str:
+def _rows_text(p: Problem, lang: str = "en") -> str:
     text = ", ".join(map(str, p.rows))
     more = p.n_rows - len(p.rows)
-    return f"{text} … (+{more:,} more)" if more > 0 else text
+    if more <= 0:
+        return text
+    return f"{text} … (另 {more:,} 行)" if lang == "zh" else f"{text} … (+{more:,} more)"
