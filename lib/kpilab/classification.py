@@ -18,6 +18,12 @@ from kpilab.registry import L10n, Param
 
 CLASSES = ("A", "B", "C", "D", "E")
 
+CLASSES_FILTER = Param(
+    "classes", "list", (), L10n("ABC classes (blank = all)", "ABC 分类 (留空 = 全部)"),
+    L10n("e.g. A,B for the hits the article reviews line by line.", "例如 A,B: 文章中逐行 review 的爆品。"),
+    choices=CLASSES)
+"""The ``classes`` filter of the KPIs that list it (see ``Context.filter_classes``)."""
+
 CLASS_PARAMS = (
     Param("a", "float", 0.5, L10n("A class: cumulative GMV share below", "A 类: 累计 GMV 占比低于"),
           bounds=(0.0, 1.0)),

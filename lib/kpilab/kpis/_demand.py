@@ -20,8 +20,14 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from kpilab.kpis._common import as_date, month_number, month_number_of
+from kpilab.registry import L10n, Param
 
 _DAY = np.timedelta64(1, "D")
+
+DEMAND_WINDOW = Param("window", "int", 30, L10n("Demand window (days)", "需求窗口 (天)"),
+                      L10n("Trailing: mean daily units of the last N days; forward: mean daily plan of the next "
+                           "N days.", "过去: 最近 N 天日均销量; 未来: 未来 N 天日均计划量。"), bounds=(1, 365))
+"""The ``window`` of the KPIs whose days of sales use daily_demand."""
 
 
 def daily_demand(ctx, basis: str, window: int, days: Sequence[dt.date], skus: Sequence[str]) -> nw.DataFrame:

@@ -70,10 +70,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpilab.classification import CLASSES
+from kpilab.classification import CLASSES_FILTER
 from kpilab.engine import Context, missing_inputs
 from kpilab.kpis._common import ratio
-from kpilab.kpis._demand import daily_demand
+from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
 
 LIFECYCLES = ("not_launched", "new", "active", "phase_out", "discontinued")
@@ -755,18 +755,12 @@ _LIFECYCLES = Param("lifecycles", "list", ("new", "active"), L10n("Lifecycles in
                     L10n("The article's pool: from new to active, leaving out not-launched and phased-out items "
                          "(blank = all).", "文章的取数品池: 从新品期到售卖期, 剔除未上市和淘汰的品 (留空 = 全部)。"),
                     choices=LIFECYCLES)
-_CLASSES = Param("classes", "list", (), L10n("ABC classes (blank = all)", "ABC 分类 (留空 = 全部)"),
-                 L10n("e.g. A,B for the hits the article reviews line by line.",
-                      "例如 A,B: 文章中逐行 review 的爆品。"), choices=CLASSES)
 _WEIGHT_WINDOW = Param("window", "int", 30, L10n("Demand-weight window (days)", "销量权重窗口 (天)"),
                        L10n("Weight of a cell on day t = its mean daily units over the window days before t.",
                             "某仓某品在 t 日的权重 = t 日之前窗口内的日均销量。"), bounds=(1, 365))
 _COVER_DAYS = Param("days", "int", 7, L10n("Cover threshold (days of sales)", "可售天数阈值 (天)"),
                     L10n("A SKU is under cover when DOS < days; the article watches 1 and 7.",
                          "DOS 小于该天数即为低覆盖; 文章关注 DOS<1 和 DOS<7。"), bounds=(1, 3650))
-_DEMAND_WINDOW = Param("window", "int", 30, L10n("Demand window (days)", "需求窗口 (天)"),
-                       L10n("Trailing: past days of sales averaged; forward: days of the plan ahead.",
-                            "过去: 平均过去多少天的销售; 未来: 覆盖未来多少天的计划。"), bounds=(1, 365))
 _REFERENCE_WINDOW = Param("window", "int", 28, L10n("Reference window (days)", "参考窗口 (天)"),
                           L10n("Reference days are the cell's in-stock days among the window days before the "
                                "stock-out, with the same promotion flag (everyday for everyday, promo for promo).",
@@ -783,7 +777,7 @@ AVAILABILITY = Kpi(
                      "应在线可售的商品中实际有良品可售库存的比例, 按天统计 (缺货率 = 1 − 在架率)。"),
     unit="share", direction="higher", tables=("inventory", "skus"),
     period=L10n("month of the snapshot day", "快照日所在月份"),
-    params=(_LIFECYCLES, _CLASSES, _WEIGHT_WINDOW),
+    params=(_LIFECYCLES, CLASSES_FILTER, _WEIGHT_WINDOW),
     definitions=(
         Definition("sku_level", L10n("SKU-level availability (one warehouse ships nationwide)",
                                      "SKU 在架率 (一仓发全国)"),
@@ -834,7 +828,7 @@ LOW_COVER = Kpi(
                      "全网库存可售天数不足 N 天的品池 SKU 占比, 按天统计: 不只看'有无'的监控指标。"),
     unit="share", direction="lower", tables=("inventory", "sales", "skus"),
     period=L10n("month of the snapshot day", "快照日所在月份"),
-    params=(_COVER_DAYS, _DEMAND_WINDOW, _LIFECYCLES, _CLASSES),
+    params=(_COVER_DAYS, DEMAND_WINDOW, _LIFECYCLES, CLASSES_FILTER),
     definitions=(
         Definition("trailing", L10n("By past sales", "按过去日均销售"),
                    "pool SKUs with DOS < days / pool SKUs, DOS = Σ_w sellable / (Σ units over t−window+1 … t "
@@ -870,7 +864,7 @@ LOST_SALES = Kpi(
                      "缺货的仓×品天本可实现的 GMV, 按可比的有货日估算。这是估算值: 验证可用后再据此指导采购。"),
     unit="money", direction="lower", tables=("inventory", "sales", "skus"),
     period=L10n("month of the out-of-stock day", "缺货日所在月份"),
-    params=(_REFERENCE_WINDOW, _LIFECYCLES, _CLASSES),
+    params=(_REFERENCE_WINDOW, _LIFECYCLES, CLASSES_FILTER),
     definitions=(
         Definition("historical_average", L10n("Historical daily average", "历史日均销量填补"),
                    "Σ lost GMV; units of an out-of-stock cell-day = mean sales.units of the cell over its "

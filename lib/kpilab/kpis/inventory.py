@@ -53,7 +53,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from kpilab.kpis._common import NAN, day_number, month_str, ratio
-from kpilab.kpis._demand import daily_demand
+from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param, Reference
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -740,9 +740,6 @@ def promotion_months(dataset) -> list[str]:
 
 # --------------------------------------------------------------------------- declarations
 
-_WINDOW = Param("window", "int", 30, L10n("Demand window (days)", "需求窗口 (天)"),
-                L10n("Trailing: mean daily units of the last N days; forward: mean daily plan of the next N days.",
-                     "过去: 最近 N 天日均销量; 未来: 未来 N 天日均计划量。"), bounds=(1, 365))
 _BASIS = Param("basis", "choice", "trailing", L10n("DOS demand basis", "DOS 需求口径"),
                L10n("trailing: past sales (objective, cannot be steered); forward: the people's sales plan "
                     "(reflects why stock was built, needs a neutral plan).",
@@ -797,7 +794,7 @@ DAYS_OF_INVENTORY = Kpi(
                      "在库库存能覆盖多少天的需求 (按成本计): 按过去 30 天销售, 或按未来销售计划。"),
     unit="days", direction="target", tables=("inventory", "sales", "skus"),
     period=L10n("month of the snapshot", "快照所在月份"),
-    params=(_WINDOW,),
+    params=(DEMAND_WINDOW,),
     definitions=(
         Definition("trailing", L10n("On trailing sales", "按过去日均销售"),
                    "Σ inventory.value(t) / Σ_sku trailing_sku(t) × unit_cost,   trailing = Σ units of t−window+1…t / window",
@@ -868,7 +865,7 @@ SLOW_MOVING = Kpi(
                      "滞销货值占可售库存货值的比例: 按可售天数 (DOS)、按库龄, 或两者兼顾。"),
     unit="share", direction="lower", tables=("inventory", "skus", "sales"),
     period=L10n("month of the snapshot", "快照所在月份"),
-    params=(_DOS_DAYS, _AGE_DAYS, _BASIS, _WINDOW),
+    params=(_DOS_DAYS, _AGE_DAYS, _BASIS, DEMAND_WINDOW),
     definitions=tuple(
         Definition(k, _SLOW_TEXT[k][0], _SLOW_TEXT[k][1], _SLOW_TEXT[k][2], _SLOW_TEXT[k][3],
                    stats=_slow_stats(k), finish=_slow_finish, sums=("slow_value", "total_value"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import narwhals.stable.v2 as nw
 
-from kpilab.classification import CLASSES
+from kpilab.classification import CLASSES_FILTER
 from kpilab.kpis._common import (as_date, day_number, last_complete_month, month_number, month_of,
                                  month_str, ratio)
 from kpilab.registry import Definition, Kpi, L10n, Param, Reference
@@ -232,9 +232,6 @@ _SOURCE = Param("source", "choice", "plan", L10n("Source", "来源"),
 _MEASURE = Param("measure", "choice", "units", L10n("Measure", "度量"),
                  L10n("units, or value (plans.value against sales.gmv).",
                       "件数, 或货值 (plans.value 对比 sales.gmv)。"), choices=("units", "value"))
-_CLASSES = Param("classes", "list", (), L10n("ABC classes (blank = all)", "ABC 分类 (留空 = 全部)"),
-                 L10n("e.g. A,B for the hits the article reviews line by line.",
-                      "例如 A,B: 文章中逐行 review 的爆品。"), choices=CLASSES)
 _WEIGHT = Param("weight", "choice", "max", L10n("Min/Max weight", "Min/Max 权重"),
                 L10n("max sees every error; actual is the article's 'weighted by units' and gives no "
                      "weight to SKUs planned but not sold; plan weights by the plan.",
@@ -294,7 +291,7 @@ PLAN_ACCURACY = Kpi(
                      "SKU by SKU.", "月度需求计划 (或算法预测) 在单品层面与实际销售的接近程度。"),
     unit="share", direction="higher", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _SOURCE, _MEASURE, _CLASSES, _WEIGHT),
+    params=(_LAG, _SOURCE, _MEASURE, CLASSES_FILTER, _WEIGHT),
     definitions=tuple(_accuracy_definition(k, references=_REFERENCES[k]) for k in ("wape", "min_max", "mape")),
     optional_tables=("skus",))
 
@@ -310,7 +307,7 @@ PLAN_BIAS = Kpi(
                      "the SKU mix.", "计划总量是否偏高或偏低: 偏差保证大数不跑偏, 准确度保证单品结构靠谱。"),
     unit="ratio", direction="target", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _SOURCE, _MEASURE, _CLASSES),
+    params=(_LAG, _SOURCE, _MEASURE, CLASSES_FILTER),
     definitions=(
         Definition("bias", L10n("Bias", "偏差 (BIAS)"), "Σ(P−A) / ΣA   (positive = over-planned)",
                    L10n("Total over- or under-planning relative to actual; 0 is on target, positive means "
@@ -343,7 +340,7 @@ FORECAST_VALUE_ADDED = Kpi(
                      "人工计划准确度减去算法预测准确度 (同一批 SKU 与月份): 正数表示人工调整有价值。"),
     unit="share", direction="higher", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _MEASURE, _CLASSES, _WEIGHT),
+    params=(_LAG, _MEASURE, CLASSES_FILTER, _WEIGHT),
     definitions=tuple(
         Definition(k, _ACCURACY_TEXT[k][0], f"accuracy(plan) − accuracy(forecast), accuracy = {_ACCURACY_TEXT[k][1]}",
                    _ACCURACY_TEXT[k][2], _ACCURACY_TEXT[k][3], stats=_fva_stats(k), finish=_fva_finish(k),
