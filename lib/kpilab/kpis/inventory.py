@@ -52,7 +52,7 @@ from typing import Iterable, Sequence
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from kpilab.kpis._common import NAN, day_number, month_str, ratio
+from kpilab.kpis._common import NAN, day_number, month_number_of, month_str, ratio
 from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param, Reference
 
@@ -65,8 +65,7 @@ def _date_of(day: int) -> dt.date:
 
 
 def _month_of_day(day: int) -> int:
-    d = _date_of(day)
-    return d.year * 12 + d.month - 1
+    return month_number_of(_date_of(day))
 
 
 def _month_expr(column: str = "date") -> nw.Expr:
