@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kpilab.contract import TABLES
+from kpilab.contract import TABLES, render_markdown
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "data-contract.md"
 _TYPES = {"str": "str", "float": "float", "int": "int", "date": "date", "bool": "bool",
@@ -88,3 +88,56 @@ def test_code_choices_and_case():
 def test_unknown_column_is_a_key_error():
     with pytest.raises(KeyError, match="units"):
         TABLES["skus"].column("units")
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "data-contract.md"
+
+
+def test_docs_data_contract_is_the_rendered_declaration():
+    """docs/data-contract.md is generated from TABLES: regenerate it after changing the contract."""
+    assert DOC.read_text(encoding="utf-8") == render_markdown(), (
+        "docs/data-contract.md differs from lib/kpilab/contract.py: run "
+        "`kpilab contract -o docs/data-contract.md`")
+
+
+def test_rendered_contract_carries_every_column_key_default_and_meaning():
+    text = render_markdown()
+    for table in TABLES.values():
+        section = text.split(f"\n### {table.name}\n", 1)[1].split("\n### ", 1)[0]
+        assert f"Key: {', '.join(f'`{k}`' for k in table.key)}." in section
+        rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+        assert [r.split(" | ")[0].strip("| ") for r in rows] == list(table.column_names)
+        for note in table.notes:
+            assert note in section
+    plans = text.split("\n### plans\n", 1)[1].split("\n### ", 1)[0]
+    assert ("| source | code | no | `plan` | plan (confirmed by people) or forecast (proposed by "
+            "an algorithm) — one of plan, forecast |") in plans
+    assert "| value | float ≥ 0 | no | on_hand_units × skus.unit_cost | inventory value at cost |" \
+        in text
+    assert "| rating | float 0–100 | no | empty | overall supplier score 0–100 |" in text
+    assert "Booleans accept true/false, 1/0, yes/no, y/n, 是/否." in text
+
+
+@spec_available
+def test_meanings_carry_the_spec_text():
+    """Each non-empty meaning in the spec's tables appears in the declared meaning (or choices)."""
+    for line in SPEC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if not line.startswith("| ") or len(cells) != 4 or cells[0] in ("column", "---"):
+            continue
+        name, meaning = cells[0], cells[3]
+        owners = [t.column(name) for t in TABLES.values() if name in t.column_names]
+        words = set(re.findall(r"[a-z_]{4,}", meaning.lower()))
+        declared = " ".join(f"{c.meaning} {' '.join(c.choices or ())} {c.computed}".lower()
+                            for c in owners)
+        assert words <= set(re.findall(r"[a-z_]{4,}", declared)), (name, words - set(
+            re.findall(r"[a-z_]{4,}", declared)))
+
+
+def test_cli_writes_the_document(tmp_path, capsys):
+    from kpilab.cli import main
+
+    assert main(["contract", "-o", str(tmp_path / "c.md")]) == 0
+    assert (tmp_path / "c.md").read_text(encoding="utf-8") == render_markdown()
+    assert main(["contract"]) == 0
+    assert capsys.readouterr().out.endswith(render_markdown())

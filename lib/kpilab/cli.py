@@ -1,4 +1,5 @@
-"""The command line: ``kpilab compute | catalog | validate | generate`` (also ``python -m kpilab``).
+"""The command line: ``kpilab compute | catalog | validate | generate | contract`` (also
+``python -m kpilab``).
 
 Errors go to standard error as one clear sentence, with a non-zero exit: 2 for a bad request
 (unknown KPI, definition, parameter or grouping column), 1 for data that cannot be used.
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.set_defaults(run=_generate)
+
+    p = sub.add_parser("contract", help="print the data contract as Markdown (docs/data-contract.md)")
+    p.add_argument("-o", "--out", help="write it to this file instead")
+    p.set_defaults(run=_contract)
     return parser
 
 
@@ -173,6 +178,18 @@ def _generate(args) -> int:
     options = {k: getattr(args, k) for k in ("skus", "warehouses", "days", "seed") if getattr(args, k) is not None}
     paths = generate(args.out, fmt=args.format, **options)
     print(f"wrote {len(paths)} tables to {args.out}")
+    return 0
+
+
+def _contract(args) -> int:
+    from kpilab.contract import render_markdown
+
+    text = render_markdown()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote the data contract to {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
