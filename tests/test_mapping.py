@@ -1,10 +1,17 @@
-"""Column mapping: suggestion from headers, applying, saving and loading."""
+"""Column mapping: suggestion from headers, applying, saving and loading; wide files; presets."""
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import narwhals.stable.v2 as nw
 import pandas as pd
+import polars as pl
 import pytest
 
-from kpilab.mapping import ColumnMapping, MappingError, suggest
+from kpilab.dataset import load_dataset
+from kpilab.mapping import (ColumnMapping, MappingError, WideSpec, lag_of_header, load_preset,
+                            month_of_header, preset_names, save_preset, suggest, user_presets_dir)
 from kpilab.reading import RawDataset, read_dataset
 from kpilab.validation import validate
 
@@ -108,3 +115,193 @@ def test_gbk_upload_with_chinese_headers_end_to_end():
     assert sales["date"].dt.day.tolist() == [5, 6]
     assert sales["gmv"].tolist() == [1234.5, 99.0]
     assert sales["warehouse"].tolist() == ["华东仓", "华东仓"]
+
+
+# --- wide files ---------------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("header, month", [
+    ("2024-03", "2024-03"), ("2024/3", "2024-03"), ("202403", "2024-03"), ("2024.03", "2024-03"),
+    ("2024年3月", "2024-03"), (" 2024 年 3 月 ", "2024-03"), ("2024-03-01", "2024-03"),
+    ("2024-03-01 00:00:00", "2024-03"), ("Mar 2024", "2024-03"), ("March-24", "2024-03"),
+    ("2024-13", None), ("20240301", None), ("Total", None), ("合计", None), ("M+1", None)])
+def test_month_headers(header, month):
+    assert month_of_header(header) == month
+
+
+@pytest.mark.parametrize("header, lag", [
+    ("M+1", 1), ("m + 2", 2), ("M-1", 1), ("lag 3", 3), ("Lag12", 12), ("L0", 0), ("h6", 6),
+    ("提前1个月", 1), ("M+", None), ("2024-03", None), ("units", None)])
+def test_horizon_headers(header, lag):
+    assert lag_of_header(header) == lag
+
+
+def _rows(frame) -> set[tuple]:
+    return set(nw.from_native(frame).lazy().collect().to_pandas().itertuples(index=False, name=None))
+
+
+def test_plan_sheet_by_month_with_the_bundled_preset():
+    """甲001: 30 in March, 40 in April; 乙002: blank March (no row), 6 in April; 合计 is left out."""
+    raw = read_dataset(FIXTURES / "plan_sheet_wide")
+    mapped = load_preset("plan-sheet-wide-zh").mapping.apply(raw)
+    plans = mapped.tables["plans"]
+    assert plans.columns.tolist() == ["sku", "month", "version_month", "source", "units"]
+    assert _rows(plans) == {("甲001", "2024-03", "2024年2月", "plan", "30"),
+                            ("甲001", "2024-04", "2024年2月", "plan", "40"),
+                            ("乙002", "2024-04", "2024年2月", "plan", "6")}
+    assert mapped.notes[-1] == ("plans: 2 month columns (2024年3月 … 2024年4月) turned into 3 rows; "
+                                "1 blank cells give no row; columns left out: 合计. Row numbers in "
+                                "the validation report count these rows.")
+    assert mapped.notes[-1].zh.startswith("plans: 2 个月份列")
+    typed = validate(mapped.tables)
+    assert typed.report.ok, typed.report.to_text()
+    assert typed.tables["plans"]["units"].sum() == 76
+    assert set(typed.tables["plans"]["version_month"]) == {"2024-02"}
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_forecast_tool_by_horizon_on_pandas_and_lazy_polars(lazy):
+    """Run month + horizon = month: A run in 2024-01 with M+1 = 10, M+2 = 12 (M+3 blank) …"""
+    raw = read_dataset(FIXTURES / "forecast_wide")
+    mapping = load_preset("forecast-tool-wide").mapping
+    assert mapping.apply(replace(raw, tables={})).tables == {}  # no plans: nothing to reshape
+    renamed = raw.tables["plans"].rename(columns=mapping.tables["plans"])
+    source = pl.from_pandas(renamed).lazy() if lazy else renamed
+    long, note = mapping.wide["plans"].reshape(source, "plans")
+    assert isinstance(long, pl.LazyFrame if lazy else pd.DataFrame)
+    assert _rows(long) == {("A", "2024-02", "2024-01", "forecast", "10"),
+                           ("A", "2024-03", "2024-01", "forecast", "12"),
+                           ("B", "2024-02", "2024-01", "forecast", "5"),
+                           ("A", "2024-03", "2024-02", "forecast", "11"),
+                           ("A", "2024-04", "2024-02", "forecast", "9"),
+                           ("A", "2024-05", "2024-02", "forecast", "8")}
+    assert "3 horizon columns (M+1 … M+3) turned into 6 rows; 3 blank cells" in note
+    assert "columns left out: Total" in note
+
+
+def test_horizon_counted_back_from_the_month_across_a_year():
+    """A month column and M-1/M-2 columns: version_month = month − lag (2024-01 − 2 = 2023-11)."""
+    frame = pd.DataFrame({"sku": ["A"], "month": ["2024-01"], "M-1": ["5"], "M-2": ["4"]})
+    long, _ = WideSpec("horizon").reshape(frame, "plans")
+    assert _rows(long) == {("A", "2024-01", "2023-12", "5"), ("A", "2024-01", "2023-11", "4")}
+
+
+def test_wide_sales_suggested_and_turned_into_monthly_rows():
+    """Sales with one column per month: units on the month's first day; the blank cell gives no row."""
+    raw = read_dataset(FIXTURES / "wide_sales")
+    mapping = suggest(raw)
+    assert mapping.tables == {"sales": {"SKU编码": "sku", "仓库": "warehouse"}}
+    assert mapping.wide == {"sales": WideSpec("month", "units")}
+    sales = mapping.apply(raw).tables["sales"]
+    assert sales.columns.tolist() == ["date", "sku", "warehouse", "units"]
+    assert _rows(sales) == {("2024-01-01", "甲001", "华东仓", "5"), ("2024-02-01", "甲001", "华东仓", "7"),
+                            ("2024-01-01", "甲001", "华南仓", "1"), ("2024-02-01", "甲001", "华南仓", "0"),
+                            ("2024-03-01", "甲001", "华南仓", "2")}
+
+
+def test_suggest_proposes_a_horizon_reshape_only_without_a_month_column():
+    raw = _raw(plans=["SKU编码", "版本月", "M+1", "M+2"],
+               sales=["日期", "SKU编码", "仓库", "销量", "销售额", "2024-01", "2024-02"])
+    mapping = suggest(raw)
+    assert mapping.wide == {"plans": WideSpec("horizon")}  # sales already has a date column
+    assert suggest(_raw(plans=["sku", "month", "M+1", "M+2"])).wide == {}  # not a horizon: month given
+
+
+@pytest.mark.parametrize("frame, spec, message", [
+    (pd.DataFrame({"sku": ["A"], "version_month": ["2024-01"], "2024-01": ["1"], "2024-13": ["2"]}),
+     WideSpec(), r"column '2024-13' looks like a month but cannot be read"),
+    (pd.DataFrame({"sku": ["A"], "Total": ["1"]}), WideSpec(), r"no month column found.*sku, Total"),
+    (pd.DataFrame({"sku": ["A"], "M+1": ["1"], "M+2": ["2"]}), WideSpec("horizon"),
+     r"horizon columns \(M\+1, M\+2 …\) count from a version_month"),
+    (pd.DataFrame({"sku": ["A"], "version_month": ["soon"], "M+1": ["1"]}), WideSpec("horizon"),
+     r"version_month 'soon' is not a month"),
+    (pd.DataFrame({"sku": ["A"], "month": ["2024-01"], "2024-02": ["1"]}), WideSpec(),
+     r"already has a column 'month'"),
+    (pd.DataFrame({"sku": ["A"], "source": ["plan"], "2024-02": ["1"]}),
+     WideSpec(constants={"source": "forecast"}), r"already has a column 'source'"),
+])
+def test_wide_errors_name_the_column(frame, spec, message):
+    with pytest.raises(MappingError, match=message):
+        spec.reshape(frame, "plans")
+
+
+@pytest.mark.parametrize("table, spec, message", [
+    ("skus", WideSpec(), "only plans and sales can be read from a wide file"),
+    ("sales", WideSpec("horizon"), "kind 'horizon' are not known; use 'month'"),
+    ("plans", WideSpec(value="qty"), r"'qty' cannot be filled.*columns: sku, version_month"),
+    ("plans", WideSpec(constants={"month": "2024-01"}), "'month' cannot be filled"),
+    ("plans", WideSpec(constants={"units": "1"}), "'units' is both the cells' column and a constant"),
+])
+def test_invalid_wide_specs_are_refused_when_built(table, spec, message):
+    with pytest.raises(MappingError, match=message):
+        ColumnMapping({}, {table: spec})
+
+
+def test_wide_json_round_trip_and_bad_specs():
+    mapping = ColumnMapping({"plans": {"Item": "sku"}},
+                            {"plans": WideSpec("horizon", "units", {"source": "forecast"})})
+    assert ColumnMapping.from_json(mapping.to_json()) == mapping
+    assert '"wide"' not in ColumnMapping({"sales": {"日期": "date"}}).to_json()
+    for wide in ('{"plans": {"kind": "month", "lag": 1}}', '{"plans": ["month"]}',
+                 '{"plans": {"constants": {"source": 1}}}'):
+        with pytest.raises(MappingError, match="Not a saved column mapping") as info:
+            ColumnMapping.from_json(f'{{"version": 1, "tables": {{}}, "wide": {wide}}}')
+        assert info.value.args[0].zh.startswith("不是已保存的列映射")
+
+
+# --- presets ------------------------------------------------------------------------------------
+
+def test_bundled_presets_are_listed_and_valid(tmp_path):
+    names = preset_names(tmp_path / "none")
+    assert names == [("erp-sales-zh", True), ("forecast-tool-wide", True),
+                     ("plan-sheet-wide-zh", True)]
+    for name, _ in names:
+        preset = load_preset(name, tmp_path)
+        assert preset.bundled and preset.description and preset.description_zh != preset.description
+
+
+def test_erp_sales_preset_reads_the_gbk_export_end_to_end():
+    """Sales: 3 + 0 + 2 = 5 units, 1,200.5 + 0 + 800 = 2,000.5 GMV; 是否促销 是 → promo."""
+    preset = load_preset("erp-sales-zh")
+    ds = load_dataset(FIXTURES / "erp_sales_zh", mapping=preset.mapping)
+    assert not ds.report.errors, ds.report.to_text()
+    sales = ds.tables["sales"]
+    assert sales["units"].sum() == 5 and sales["gmv"].sum() == 2000.5
+    assert sales["promo"].tolist() == [True, False, False]
+    assert ds.tables["skus"].set_index("sku")["unit_cost"].to_dict() == {"甲001": 250, "乙002": 40}
+    assert any("'浏览量' is not in the file" in n for n in ds.notes)  # optional header absent
+
+
+def test_save_list_load_and_overwrite_user_presets(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPILAB_MAPPINGS", str(tmp_path / "mine"))
+    assert user_presets_dir() == tmp_path / "mine"
+    mapping = ColumnMapping({"sales": {"日期": "date"}}, {"plans": WideSpec()})
+    path = save_preset("我的 ERP (v2)", mapping, description="mine", description_zh="我的")
+    assert path == tmp_path / "mine" / "我的 ERP (v2).json"
+    assert ColumnMapping.load(path) == mapping            # a preset is a mapping file too
+    assert ("我的 ERP (v2)", False) in preset_names()
+    loaded = load_preset("我的 ERP (v2)")
+    assert (loaded.mapping, loaded.bundled, loaded.description_zh) == (mapping, False, "我的")
+    with pytest.raises(MappingError, match="already exists"):
+        save_preset("我的 ERP (v2)", ColumnMapping({}))
+    save_preset("我的 ERP (v2)", ColumnMapping({}), overwrite=True)
+    assert load_preset("我的 ERP (v2)").mapping == ColumnMapping({})
+
+
+@pytest.mark.parametrize("name, message", [
+    ("../escape", "cannot be a preset name"), (".hidden", "cannot be a preset name"),
+    ("", "cannot be a preset name"), ("erp-sales-zh", "is a bundled preset")])
+def test_preset_names_that_are_refused(tmp_path, name, message):
+    with pytest.raises(MappingError, match=message):
+        save_preset(name, ColumnMapping({}), tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_broken_preset_file_is_named(tmp_path):
+    (tmp_path / "old.json").write_text('{"tables": {"sales": {"日期": "qty"}}}', encoding="utf-8")
+    with pytest.raises(MappingError, match=r"Preset 'old' \(.*old.json\) cannot be used: .*'qty'"):
+        load_preset("old", tmp_path)
+    with pytest.raises(MappingError, match="No mapping preset called 'new'"):
+        load_preset("new", tmp_path)
