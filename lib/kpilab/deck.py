@@ -395,7 +395,8 @@ def to_pptx(deck: Deck) -> bytes:
     from pptx.util import Emu, Inches
 
     prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    prs.slide_height = Inches(7.5)
+    prs.slide_width = Emu(prs.slide_height * 16 // 9)
     margin = Inches(0.5)
     inner = prs.slide_width - 2 * margin
     for model in deck.slides:
