@@ -9,7 +9,6 @@ import streamlit as st
 from kpilab.app import components, state
 from kpilab.app.i18n import lang, t
 from kpilab.contract import TABLES
-from kpilab.engine import coverage
 from kpilab.mapping import ColumnMapping, MappingError, suggest
 from kpilab.reading import DatasetReadError
 from kpilab.validation import DATE_FORMATS
@@ -47,7 +46,7 @@ def show_dataset(ds, key: str) -> None:
                         + ", ".join(f"{k}: {v}" for k, v in dropped.items())
                         + "".join(f"  \n⛔ {k}: {components.note_text(why)}"
                                   for k, why in report.unusable.items()))
-    cov = coverage(ds, lang())
+    cov = state.coverage(ds, lang())
     st.markdown(t(f"**KPIs this dataset can feed: {int(cov['ok'].sum())} of {len(cov)}**",
                   f"**此数据集可计算的 KPI: {int(cov['ok'].sum())} / {len(cov)}**"))
     components.table(cov.rename(columns={"ok": t("ready", "可用"), "missing": t("missing", "缺少")}),
@@ -126,8 +125,10 @@ if files:
 
     st.subheader(t("Validation", "校验"))
     with components.guarded(t("Validation", "校验")):
+        bar = st.progress(0.0, t("Reading and validating…", "正在读取并校验…"))
         candidate = state.load_upload(uploads, json.dumps({"version": 1, "tables": chosen}), encoding,
-                                      tuple(formats))
+                                      tuple(formats), progress=lambda share, text: bar.progress(share, text))
+        bar.empty()
         show_dataset(candidate, "data_upload")
         if candidate.report.usable:
             st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_use",
