@@ -9,7 +9,7 @@ import math
 
 import streamlit as st
 
-from kpilab import lab, sandbox
+from kpilab import deck, lab, sandbox
 from kpilab.app import components, state, widgets
 from kpilab.app.i18n import lang, t, tl
 from kpilab.charts import lab as lab_charts
@@ -207,6 +207,24 @@ with tabs[0], components.guarded(tl(kpi.name)):
         if st.button(t("Open the workshop", "打开工作坊"), key="lab_go_okr"):
             st.session_state["workshop_prefill"] = variants[chosen].text
             st.switch_page("views/workshop.py")
+    if st.toggle(t("Prepare the deck of this comparison (PowerPoint and HTML report)",
+                   "生成本次对比的演示文稿 (PowerPoint 与 HTML 报告)"), key="lab_deck_on",
+                 help=t("The variants side by side, the chart, where they disagree, and the variant chosen above "
+                        "with its key result from the OKR sheet (or a proposed one). Drawing the charts takes a few "
+                        "seconds.",
+                        "各口径并排、图表、分歧, 以及上面选中的口径和它在 OKR 表中的关键结果 (没有时给出建议)。"
+                        "绘制图表需要几秒钟。")):
+        with components.guarded(t("Deck", "演示文稿")):
+            files = state.derive("deck_lab", lambda d, v, g, a, s, lg: deck.render(
+                deck.lab_deck(d, v, g, agreed=a, sheet=s, runner=runner, lang=lg)),
+                tuple(variants), group, chosen, st.session_state.get("workshop_sheet"), lang())
+            p1, p2 = st.columns(2)
+            with p1:
+                st.download_button(t("⬇ PowerPoint (.pptx)", "⬇ PowerPoint (.pptx)"), files.pptx,
+                                   f"{kpi.id}_definitions.pptx", deck.PPTX_MIME, key="lab_dl_pptx", on_click="ignore")
+            with p2:
+                st.download_button(t("⬇ HTML report", "⬇ HTML 报告"), files.html, f"{kpi.id}_definitions.html",
+                                   "text/html", key="lab_dl_html", on_click="ignore")
 
 # ------------------------------------------------------------------------------------ disagreement
 with tabs[1], components.guarded(t("Disagreement", "分歧")):
@@ -271,7 +289,8 @@ with tabs[2], components.guarded(t("Sensitivity", "敏感性")):
                         help=t("Each step computes every variant once (then it is cached).", "每一步都要计算每个口径一次 (之后会缓存)。"))
         if run:
             values_swept = lab.sweep_values(param, lo, hi, steps)
-            sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang())
+            with components.progress(t("Sweeping", "正在扫描")) as report:
+                sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang(), progress=report)
             current = st.session_state.get(f"lab_{kpi.id}_v0_{pname}", param.default)
             for unit, labels in grouped.unit_groups():
                 show_chart(lab_charts.sensitivity, lab.select_variants(sweep, labels), param=tl(param.label), unit=unit,
@@ -305,7 +324,9 @@ with tabs[3], components.guarded(t("Target translator", "目标换算")):
     with c4:
         method = st.radio(t("Fit", "拟合"), ["theil_sen", "ols"], key="lab_tr_method",
                           format_func={"theil_sen": "Theil–Sen", "ols": "OLS"}.get)
-    relation = state.derive("lab_relation", lambda d, p, m: lab.fit_relation(p, method=m), pairs, method)
+    with components.progress(t("Bootstrapping the band: resamples", "正在自助抽样计算区间: 重抽样")) as report:
+        relation = state.derive("lab_relation", lambda d, p, m, progress: lab.fit_relation(p, method=m, progress=progress),
+                                pairs, method, progress=report)
     if target is None:
         st.info(t("Type a target.", "请输入目标。"))
     else:

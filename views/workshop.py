@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from kpilab import lab, okr
+from kpilab import deck, lab, okr
 from kpilab.app import components, state, widgets
 from kpilab.app.i18n import lang, t, tl
 from kpilab.charts import lab as lab_charts
@@ -287,6 +287,23 @@ with build:
                                f"{name}.md", "text/markdown", key="ws_dl_md", on_click="ignore")
         with st.expander(t("Preview (Markdown)", "预览 (Markdown)")):
             st.code(okr.to_markdown(sheet, lang()), language="markdown")
+        if sheet.key_results and st.toggle(
+                t("Prepare the workshop deck (PowerPoint and HTML report)", "生成工作坊演示文稿 (PowerPoint 与 HTML 报告)"),
+                key="ws_deck_on", help=t("Per KPI of the sheet: its definitions side by side, the chart, where they "
+                                         "disagree, the agreed definition and target; then the sheet. Drawing the "
+                                         "charts takes a few seconds.",
+                                         "按 OKR 表中的每个指标: 各口径并排、图表、分歧、约定的口径与目标; 最后是 OKR 表。"
+                                         "绘制图表需要几秒钟。")):
+            with components.guarded(t("Workshop deck", "工作坊演示文稿")):
+                files = state.derive("deck_workshop", lambda d, s, lg: deck.render(
+                    deck.workshop_deck(d, s, runner=runner, lang=lg)), sheet, lang())
+                p1, p2 = st.columns(2)
+                with p1:
+                    st.download_button(t("⬇ PowerPoint (.pptx)", "⬇ PowerPoint (.pptx)"), files.pptx, "okr_workshop.pptx",
+                                       deck.PPTX_MIME, key="ws_dl_pptx", on_click="ignore")
+                with p2:
+                    st.download_button(t("⬇ HTML report", "⬇ HTML 报告"), files.html, "okr_workshop.html", "text/html",
+                                       key="ws_dl_html", on_click="ignore")
     if not _write_url(sheet):
         st.caption(t("The sheet is too big to travel in the link: share the Excel file instead.",
                      "OKR 表太大, 无法放进链接: 请分享 Excel 文件。"))

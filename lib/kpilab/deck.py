@@ -45,6 +45,7 @@ EA_FONT = "Microsoft YaHei"       # the East Asian font PowerPoint is told to us
 CSS_FONTS = '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CHART_WIDTH = 760                 # px, before vl-convert's 2× scale
 SHEET_ROWS = 10                   # OKR sheet rows per slide
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 T = {
     "workshop": L10n("OKR workshop", "OKR 工作坊"),

@@ -126,3 +126,26 @@ def test_take_a_variant_to_the_workshop():
     assert_clean(at)
     assert at.session_state["ws_plan_accuracy_def"] == "min_max"
     assert at.session_state["ws_plan_accuracy_weight"] == "actual"
+
+
+
+
+@pytest.mark.parametrize("lang, html_label", [("en", "⬇ HTML report"), ("zh", "⬇ HTML 报告")])
+def test_the_comparison_deck_downloads(lang, html_label):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["lab_deck_on"] = True       # set before the first run: AppTest cannot rerun a Chinese page
+    at.run()                                     # (its format functions read the language outside the script run)
+    at.switch_page("views/lab.py")
+    at.run()
+    assert_clean(at)
+    downloads = {d.key: d.proto.label for d in at.get("download_button")}
+    assert downloads["lab_dl_pptx"] == "⬇ PowerPoint (.pptx)" and downloads["lab_dl_html"] == html_label
+
+
+def test_the_comparison_deck_is_built_only_when_asked():
+    at = open_page("views/lab.py")
+    assert "lab_dl_pptx" not in {d.key for d in at.get("download_button")}
+    at.toggle(key="lab_deck_on").set_value(True).run()
+    assert_clean(at)
+    assert {"lab_dl_pptx", "lab_dl_html"} <= {d.key for d in at.get("download_button")}

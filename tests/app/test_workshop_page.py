@@ -137,3 +137,43 @@ def test_chinese_labels():
     assert_clean(at)
     assert any("OKR 工作坊" in t.value for t in at.title)
     assert any(m.label == "基线" for m in at.metric)
+
+
+
+
+def _open_with_sheet(lang: str = "en", deck_on: bool = False) -> AppTest:
+    sheet = okr.OkrSheet(title="Q1").add("Keep the shelf full", okr.KeyResult(
+        lab.Variant("plan_accuracy", "wape"), 0.8, 0.75, "2026-08", "2026-10", owner="Li Lei"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["workshop_sheet"] = sheet
+    if deck_on:         # set before the first run: AppTest cannot rerun a Chinese page (its format functions
+        at.session_state["ws_deck_on"] = True       # read the language outside the script run)
+    at.run()
+    at.switch_page("views/workshop.py")
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def _downloads(at) -> dict[str, str]:
+    return {d.key: d.proto.label for d in at.get("download_button")}
+
+
+@pytest.mark.parametrize("lang, html_label", [("en", "⬇ HTML report"), ("zh", "⬇ HTML 报告")])
+def test_the_workshop_deck_downloads(lang, html_label):
+    downloads = _downloads(_open_with_sheet(lang, deck_on=True))
+    assert downloads["ws_dl_pptx"] == "⬇ PowerPoint (.pptx)" and downloads["ws_dl_html"] == html_label
+
+
+def test_the_deck_is_built_only_when_asked():
+    at = _open_with_sheet()
+    assert "ws_dl_xlsx" in _downloads(at) and "ws_dl_pptx" not in _downloads(at)
+    at.toggle(key="ws_deck_on").set_value(True).run()
+    assert_clean(at)
+    assert {"ws_dl_pptx", "ws_dl_html"} <= set(_downloads(at))
+
+
+def test_an_empty_sheet_offers_no_deck():
+    at = open_page("views/workshop.py")
+    assert not any(tg.key == "ws_deck_on" for tg in at.toggle)
