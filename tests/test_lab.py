@@ -198,6 +198,34 @@ def test_sweep_marks_variants_that_do_not_read_the_parameter():
     assert wape["value"].iloc[0] == pytest.approx(0.0)
 
 
+def test_sweep_reports_progress_per_computation():
+    ds = planning_ds([("2024-01", "a", "x", 100, 50), ("2024-01", "b", "x", 0, 10)])
+    v = [lab.Variant("plan_accuracy", "min_max"), lab.Variant("plan_accuracy", "wape")]
+    calls = []
+    sweep = lab.sweep(ds, v, "weight", ["max", "actual"], progress=lambda share, text: calls.append((share, text)))
+    # Min/Max reads weight: 2 computations; 1-WAPE does not: 1 computation; 3 in all, then done
+    assert [share for share, _ in calls] == [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
+    assert calls[0][1] == "Min/Max accuracy: weight = max" and calls[1][1] == "Min/Max accuracy: weight = actual"
+    assert calls[2][1].startswith("1-MAPE (1 − WAPE): weight = ")
+    pd.testing.assert_frame_equal(sweep, lab.sweep(ds, v, "weight", ["max", "actual"]))
+
+
+def test_sweep_progress_stops_a_sweep_when_the_callback_raises():
+    """A page's progress bar raises Streamlit's rerun exception when an input changes: the sweep stops there."""
+    ds = planning_ds([("2024-01", "a", "x", 100, 50), ("2024-01", "b", "x", 0, 10)])
+    seen = []
+
+    def interrupted(share, text):
+        seen.append(share)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lab.sweep(ds, [lab.Variant("plan_accuracy", "min_max")], "weight", ["max", "actual", "plan"],
+                  progress=interrupted)
+    assert seen == [0.0, pytest.approx(1 / 3)]
+
+
 # ----------------------------------------------------------------------------- target translator
 
 
@@ -260,6 +288,19 @@ def test_translator_flags_extrapolation_and_reuses_a_fitted_relation():
     assert far.ok and far.extrapolated and "outside" in far.message
     assert lab.translate_target(relation, 0.6).estimate == pytest.approx(
         lab.translate_target(pairs, 0.6).estimate)
+
+
+def test_translator_bootstrap_reports_progress_per_chunk():
+    # 400 pairs: 79,800 pairwise slopes, so 3,000,000 // 79,800 = 37 → the floor of 50 resamples,
+    # in chunks of 2,000,000 // 79,800 = 25 resamples: two chunks, then done
+    pairs = _pairs(400, slope=0.8, intercept=0.18, noise=0.01)
+    calls = []
+    relation = lab.fit_relation(pairs, progress=lambda share, text: calls.append((share, text)))
+    assert calls == [(0.0, "0/50"), (0.5, "25/50"), (1.0, "")]
+    assert relation == lab.fit_relation(pairs)                      # same seed, same bootstrap
+    thin = []
+    lab.fit_relation(_pairs(5, 0.8, 0.18, 0.01), progress=lambda share, text: thin.append(share))
+    assert thin == []                                                # refused before any bootstrap
 
 
 def test_paired_values_on_data():

@@ -125,10 +125,9 @@ if files:
 
     st.subheader(t("Validation", "校验"))
     with components.guarded(t("Validation", "校验")):
-        bar = st.progress(0.0, t("Reading and validating…", "正在读取并校验…"))
-        candidate = state.load_upload(uploads, json.dumps({"version": 1, "tables": chosen}), encoding,
-                                      tuple(formats), progress=lambda share, text: bar.progress(share, text))
-        bar.empty()
+        with components.progress(t("Reading and validating:", "读取并校验:")) as report:
+            candidate = state.load_upload(uploads, json.dumps({"version": 1, "tables": chosen}), encoding,
+                                          tuple(formats), progress=report)
         show_dataset(candidate, "data_upload")
         if candidate.report.usable:
             st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_use",

@@ -32,6 +32,25 @@ def guarded(what: str):
                    f"{what} 无法在此数据集上计算 ({type(exc).__name__}: {exc})。请查看数据页的校验报告。"))
 
 
+@contextlib.contextmanager
+def progress(label: str):
+    """A progress bar for long library work: yields a ``progress(share, text)`` callback to pass
+    to the library. The bar appears at the first report (nothing is drawn when the result is
+    cached) and is removed when the work ends. Each report is a Streamlit update, which is where
+    a rerun (the user changed an input) stops the work: nothing blocks cancelling it."""
+    slot = st.empty()
+
+    def report(share: float, text: str = "") -> None:
+        slot.progress(min(max(float(share), 0.0), 1.0), f"{label} {text}".strip())
+
+    try:
+        yield report
+    except Exception:       # an error message replaces the bar; a rerun (not an Exception) clears the page itself
+        slot.empty()
+        raise
+    slot.empty()
+
+
 def kpi_available(kpi: Kpi, dataset) -> bool:
     """False (with a message naming what is missing) when the dataset cannot feed this KPI."""
     missing = missing_inputs(kpi, dataset)

@@ -230,7 +230,8 @@ def _content_key(value):
         import pandas as pd
 
         native = frame.to_pandas()
-        digest = hashlib.sha256(repr(list(getattr(native, "columns", [native.name]))).encode())
+        names = list(native.columns) if isinstance(frame, nw.DataFrame) else [native.name]
+        digest = hashlib.sha256(repr(names).encode())
         digest.update(pd.util.hash_pandas_object(native, index=False).to_numpy().tobytes())
         return ("frame", digest.hexdigest())
     return value

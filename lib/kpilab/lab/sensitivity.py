@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,12 +69,17 @@ def sweep_range(param: Param) -> tuple[float, float, float]:
 
 
 def sweep(dataset, variants: Sequence[Variant | str], param: str, values: Iterable, *,
-          runner: Runner | None = None, lang: str = "en") -> pd.DataFrame:
+          runner: Runner | None = None, lang: str = "en",
+          progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
     """Each variant's overall value with ``param`` set to each of ``values``.
 
     Columns: ``param_value``, ``variant`` (label), ``value``, ``reads`` (whether the variant's
     definition declares the parameter; a variant that does not read it is computed once and
     its value repeated, drawn flat).
+
+    ``progress(share, text)`` is called before each computation (share = computations done /
+    computations in all, text = "label: param = value") and once with 1.0 at the end, so a page
+    can show a bar — and a rerun can stop a long sweep between two steps.
     """
     variants = tuple(as_variant(v) for v in variants)
     kpi = variants[0].kpi
@@ -82,13 +87,27 @@ def sweep(dataset, variants: Sequence[Variant | str], param: str, values: Iterab
     values = [p.parse(v) for v in values]
     runner = runner or default_runner(dataset)
     labels = unique_labels(variants, lang)
+    reads_of = [param in v.definition.params or param in CLASS_NAMES for v in variants]
+    total, done = sum(len(values) if reads else 1 for reads in reads_of), 0
+
+    def step(label: str, value) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(done / total, f"{label}: {param} = {value}")
+        done += 1
+
     rows = []
-    for variant, label in zip(variants, labels):
-        reads = param in variant.definition.params or param in CLASS_NAMES
+    for variant, label, reads in zip(variants, labels, reads_of):
+        if not reads:
+            step(label, variant.resolved_params.get(param, "—"))
         fixed = None if reads else value_of(variant_result(variant, (), runner))
         for value in values:
+            if reads:
+                step(label, value)
             v = value_of(variant_result(variant.with_params(**{param: value}), (), runner)) if reads else fixed
             rows.append({"param_value": value, "variant": label, "value": v, "reads": reads})
+    if progress is not None:
+        progress(1.0, "")
     return pd.DataFrame(rows, columns=["param_value", "variant", "value", "reads"])
 
 

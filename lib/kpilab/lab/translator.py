@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -99,10 +100,12 @@ def _xy(pairs) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def theil_sen_resampled(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def theil_sen_resampled(x: np.ndarray, y: np.ndarray, idx: np.ndarray,
+                        progress: Callable[[float, str], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Theil–Sen (slope = median of pairwise slopes, intercept = median(y − slope·x), as
     ``scipy.stats.theilslopes(method="joint")``) on each row of resampling indices ``idx``,
-    vectorised: the pairwise slopes are computed once and gathered per resample.
+    vectorised: the pairwise slopes are computed once and gathered per resample, in chunks of
+    about 2 million pairs; ``progress(share, "resamples done/all")`` is called before each chunk.
 
     >>> x, y = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 3.0, 2.0, 5.0])
     >>> s, a = theil_sen_resampled(x, y, np.array([[0, 1, 2, 3]]))
@@ -118,6 +121,8 @@ def theil_sen_resampled(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[
     slopes = np.empty(len(idx))
     chunk = max(1, int(2_000_000 // max(len(iu), 1)))
     for start in range(0, len(idx), chunk):
+        if progress is not None:
+            progress(start / len(idx), f"{start}/{len(idx)}")
         rows = idx[start:start + chunk]
         pairs = np.sort(table[rows[:, iu], rows[:, ju]], axis=1)      # NaN (equal x) sort last
         k = np.isfinite(pairs).sum(axis=1)
@@ -129,11 +134,12 @@ def theil_sen_resampled(x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[
 
 
 def fit_relation(pairs, *, method: str = "theil_sen", min_points: int = 8, min_r: float = 0.5,
-                 n_boot: int = 200, seed: int = 0) -> Relation:
+                 n_boot: int = 200, seed: int = 0, progress: Callable[[float, str], None] | None = None) -> Relation:
     """Fit y = a + b·x on paired values (a frame with columns x and y, or two sequences).
 
     Refuses (``ok`` False) with fewer than ``min_points`` pairs, no spread in x or y, or
-    |r| < ``min_r`` (r = Pearson's correlation of the pairs).
+    |r| < ``min_r`` (r = Pearson's correlation of the pairs). ``progress(share, text)`` follows
+    the Theil–Sen bootstrap (the slow part with many pairs) and ends with 1.0.
     """
     if method not in ("theil_sen", "ols"):
         raise KpiError(f"method must be theil_sen or ols, not {method!r}")
@@ -162,9 +168,11 @@ def fit_relation(pairs, *, method: str = "theil_sen", min_points: int = 8, min_r
         # bounded work: with many pairs, fewer resamples (at least 50)
         reps = min(n_boot, max(50, int(3_000_000 // (n * (n - 1) // 2))))
         idx = np.random.default_rng(seed).integers(0, n, (reps, n))
-        slopes, intercepts = theil_sen_resampled(x, y, idx)
+        slopes, intercepts = theil_sen_resampled(x, y, idx, progress)
         keep = np.isfinite(slopes)
         boot = list(zip(slopes[keep].tolist(), intercepts[keep].tolist()))
+    if progress is not None:
+        progress(1.0, "")
     resid = y - (intercept + slope * x)
     return Relation(n, r, method, True, L10n("", ""), slope, intercept, tuple(boot), tuple(map(float, resid)),
                     float(x.min()), float(x.max()), float(x.mean()), float(np.sum((x - x.mean()) ** 2)))
