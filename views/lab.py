@@ -289,7 +289,8 @@ with tabs[2], components.guarded(t("Sensitivity", "敏感性")):
                         help=t("Each step computes every variant once (then it is cached).", "每一步都要计算每个口径一次 (之后会缓存)。"))
         if run:
             values_swept = lab.sweep_values(param, lo, hi, steps)
-            sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang())
+            with components.progress(t("Sweeping", "正在扫描")) as report:
+                sweep = lab.sweep(ds, variants, pname, values_swept, runner=runner, lang=lang(), progress=report)
             current = st.session_state.get(f"lab_{kpi.id}_v0_{pname}", param.default)
             for unit, labels in grouped.unit_groups():
                 show_chart(lab_charts.sensitivity, lab.select_variants(sweep, labels), param=tl(param.label), unit=unit,
@@ -323,7 +324,9 @@ with tabs[3], components.guarded(t("Target translator", "目标换算")):
     with c4:
         method = st.radio(t("Fit", "拟合"), ["theil_sen", "ols"], key="lab_tr_method",
                           format_func={"theil_sen": "Theil–Sen", "ols": "OLS"}.get)
-    relation = state.derive("lab_relation", lambda d, p, m: lab.fit_relation(p, method=m), pairs, method)
+    with components.progress(t("Bootstrapping the band: resamples", "正在自助抽样计算区间: 重抽样")) as report:
+        relation = state.derive("lab_relation", lambda d, p, m, progress: lab.fit_relation(p, method=m, progress=progress),
+                                pairs, method, progress=report)
     if target is None:
         st.info(t("Type a target.", "请输入目标。"))
     else:
