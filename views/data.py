@@ -1,15 +1,14 @@
 """Your data: upload files, map columns onto the contract, read the validation report, see which
 KPIs the dataset can feed, and switch the app to it."""
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 from kpilab.app import components, state
 from kpilab.app.i18n import lang, t
-from kpilab.contract import TABLES
-from kpilab.mapping import ColumnMapping, MappingError, suggest
+from kpilab.contract import TABLES, render_markdown
+from kpilab.mapping import (ColumnMapping, MappingError, WideSpec, load_preset, preset_names, save_preset,
+                            suggest, user_presets_dir)
 from kpilab.reading import DatasetReadError
 from kpilab.validation import DATE_FORMATS
 
@@ -79,14 +78,38 @@ if files:
         st.caption(f"ℹ️ {components.note_text(note)}")
 
     st.subheader(t("Map your columns", "映射列名"))
+
+    def reset_mapping_widgets() -> None:
+        """A new starting mapping (preset or file) replaces what the selectboxes hold."""
+        for widget in [k for k in st.session_state if str(k).startswith(("data_map_", "data_wide_"))]:
+            del st.session_state[widget]
+
+    presets = dict(preset_names())
+    preset_labels = {"": t("headers (suggested)", "表头 (自动建议)"),
+                     **{n: f"{n} ({t('bundled', '内置') if b else t('yours', '自建')})" for n, b in presets.items()}}
+    start = st.selectbox(t("Start from", "起点"), list(preset_labels), key="data_preset",
+                         on_change=reset_mapping_widgets, format_func=preset_labels.get,
+                         help=t(f"Presets are named mappings: bundled ones for common exports, and yours, saved in "
+                                f"{user_presets_dir()} (set KPILAB_MAPPINGS to change the folder).",
+                                f"预设即命名的映射: 内置的常见导出格式, 以及你保存在 {user_presets_dir()} 的映射 "
+                                "(设置 KPILAB_MAPPINGS 可更改文件夹)。"))
     saved = st.file_uploader(t("Reuse a saved mapping (JSON)", "复用已保存的映射 (JSON)"), type=["json"],
-                             key="data_mapping_file")
+                             key="data_mapping_file", on_change=reset_mapping_widgets)
     try:
-        base = ColumnMapping.from_json(saved.getvalue().decode("utf-8")) if saved else suggest(raw)
-    except MappingError as exc:
-        st.error(str(exc))
+        if saved:
+            base = ColumnMapping.from_json(saved.getvalue().decode("utf-8"))
+        elif start:
+            preset = load_preset(start)
+            st.caption(f"ℹ️ {t(preset.description, preset.description_zh)}")
+            base = preset.mapping
+        else:
+            base = suggest(raw)
+    except (MappingError, UnicodeDecodeError) as exc:
+        st.error(components.note_text(exc.args[0]) if isinstance(exc, MappingError) else
+                 t(f"The mapping file is not UTF-8 text ({exc}).", f"映射文件不是 UTF-8 文本 ({exc})。"))
         base = suggest(raw)
     chosen: dict[str, dict[str, str]] = {}
+    wide: dict[str, WideSpec] = {}
     for table_name, frame in raw.tables.items():
         if table_name not in TABLES:
             continue
@@ -94,22 +117,84 @@ if files:
         current = base.tables.get(table_name, {})
         with st.expander(f"{table_name} — {len(frame.columns)} {t('columns', '列')}",
                          expanded=bool(set(frame.columns) - set(contract_cols))):
+            headers = list(frame.columns)
+            if table_name in ("plans", "sales"):
+                spec = base.wide.get(table_name)
+                if st.checkbox(t("Wide file: one column per month" + (" or horizon (M+1, lag 1)" if table_name ==
+                                                                      "plans" else ""),
+                                 "宽表: 每月一列" + (" 或每个提前期一列 (M+1、lag 1)" if table_name == "plans" else "")),
+                               value=spec is not None, key=f"data_wide_{table_name}"):
+                    spec = spec or WideSpec()
+                    kinds = ["month", "horizon"] if table_name == "plans" else ["month"]
+                    values = [c.name for c in TABLES[table_name].columns if c.dtype == "float" and c.name != "page_views"]
+                    wcols = st.columns(3)
+                    kind_labels = {"month": t("months (2024-03, 2024年3月)", "月份 (2024-03、2024年3月)"),
+                                   "horizon": t("horizons (M+1, lag 1)", "提前期 (M+1、lag 1)")}
+                    kind = wcols[0].selectbox(t("Columns are", "列表示"), kinds, key=f"data_wide_kind_{table_name}",
+                                              index=kinds.index(spec.kind) if spec.kind in kinds else 0,
+                                              format_func=kind_labels.get)
+                    value = wcols[1].selectbox(t("Cells hold", "单元格为"), values, key=f"data_wide_value_{table_name}",
+                                               index=values.index(spec.value) if spec.value in values else 0)
+                    constants = {}
+                    if table_name == "plans":
+                        sources = {"": t("(from the file, or plan)", "(取自文件, 否则 plan)"),
+                                   "plan": "plan", "forecast": "forecast"}
+                        source = wcols[2].selectbox(
+                            "source", list(sources), key=f"data_wide_source_{table_name}",
+                            index=list(sources).index(spec.constants.get("source", "")), format_func=sources.get)
+                        constants = {"source": source} if source else {}
+                    wide[table_name] = WideSpec(kind, value, constants)
+                    columns_of_kind = [h for h in headers if wide[table_name].wide_header(h) is not None]
+                    headers = [h for h in headers if h not in columns_of_kind]
+                    st.caption(t(f"{len(columns_of_kind)} {kind} columns become rows: ",
+                                 f"{len(columns_of_kind)} 个{'月份' if kind == 'month' else '提前期'}列转为行: ")
+                               + ", ".join(f"`{h}`" for h in columns_of_kind[:12])
+                               + (" …" if len(columns_of_kind) > 12 else ""))
+            column_labels = {c: c or t("(not used)", "(不使用)") for c in contract_cols}
             cols = st.columns(3)
-            for i, header in enumerate(frame.columns):
+            for i, header in enumerate(headers):
                 default = current.get(header, header if header in contract_cols else "")
                 with cols[i % 3]:
                     target = st.selectbox(header, contract_cols, index=contract_cols.index(default),
                                           key=f"data_map_{table_name}_{header}",
-                                          format_func=lambda c: c or t("(not used)", "(不使用)"))
+                                          format_func=column_labels.get)
                 if target and target != header:
                     chosen.setdefault(table_name, {})[header] = target
     try:
-        mapping = ColumnMapping(chosen)
+        mapping = ColumnMapping(chosen, wide)
+        mapped = mapping.apply(raw)
     except MappingError as exc:
-        st.error(str(exc))
+        st.error(components.note_text(exc.args[0]))
         st.stop()
-    st.download_button(t("⬇ Save this mapping (JSON)", "⬇ 保存此映射 (JSON)"), mapping.to_json().encode("utf-8"),
-                       "kpilab_mapping.json", "application/json", key="data_dl_mapping", on_click="ignore")
+    for table_name in wide:
+        if table_name in mapped.tables:
+            st.markdown(t(f"**{table_name} as rows** (preview)", f"**{table_name} 转为行** (预览)"))
+            st.dataframe(mapped.tables[table_name].head(20), hide_index=True, width="stretch",
+                         key=f"data_wide_preview_{table_name}")
+    for note in mapped.notes[len(raw.notes):]:
+        st.caption(f"ℹ️ {components.note_text(note)}")
+    save_cols = st.columns([2, 1, 2], vertical_alignment="bottom")
+    preset_name = save_cols[0].text_input(t("Save as a preset named", "保存为预设, 名称"), key="data_preset_name",
+                                          placeholder=t("e.g. my ERP export", "例如 我的 ERP 导出"))
+
+    def save_current(name: str, current: ColumnMapping) -> None:
+        """Save before the rerun, so that the preset list below already holds the new name."""
+        try:
+            where = save_preset(name, current, overwrite=name.strip() == start and not presets.get(start))
+            st.session_state["data_preset_message"] = ("success", t(
+                f"Saved as preset {name.strip()!r} ({where}).", f"已保存为预设 {name.strip()!r} ({where})。"))
+        except (MappingError, OSError) as exc:
+            st.session_state["data_preset_message"] = ("error", components.note_text(exc.args[0]) if isinstance(
+                exc, MappingError) else t(f"The preset cannot be written: {exc}", f"无法写入预设: {exc}"))
+
+    save_cols[1].button(t("Save preset", "保存预设"), key="data_preset_save", disabled=not preset_name.strip(),
+                        on_click=save_current, args=(preset_name, mapping))
+    if "data_preset_message" in st.session_state:
+        kind, message = st.session_state.pop("data_preset_message")
+        (st.success if kind == "success" else st.error)(message)
+    with save_cols[2]:
+        st.download_button(t("⬇ Save this mapping (JSON)", "⬇ 保存此映射 (JSON)"), mapping.to_json().encode("utf-8"),
+                           "kpilab_mapping.json", "application/json", key="data_dl_mapping", on_click="ignore")
 
     with st.expander(t("Date formats (only if a column is ambiguous)", "日期格式 (仅当某列有歧义时)")):
         formats = []
@@ -126,8 +211,7 @@ if files:
     st.subheader(t("Validation", "校验"))
     with components.guarded(t("Validation", "校验")):
         with components.progress(t("Reading and validating:", "读取并校验:")) as report:
-            candidate = state.load_upload(uploads, json.dumps({"version": 1, "tables": chosen}), encoding,
-                                          tuple(formats), progress=report)
+            candidate = state.load_upload(uploads, mapping.to_json(), encoding, tuple(formats), progress=report)
         show_dataset(candidate, "data_upload")
         if candidate.report.usable:
             st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_use",
@@ -142,9 +226,15 @@ st.divider()
 current = state.dataset()
 st.subheader(t(f"Current dataset: {current.name}", f"当前数据集: {current.name}"))
 show_dataset(current, "data_current")
-st.caption(t("The data contract: ", "数据约定: ") + ", ".join(f"`{n}`" for n in TABLES))
+st.caption(t("The data contract (docs/data-contract.md in the repository, generated from the code): ",
+             "数据约定 (仓库中的 docs/data-contract.md, 由代码生成): ") + ", ".join(f"`{n}`" for n in TABLES))
 with st.expander(t("Columns of every table", "各表列说明")):
     rows = [{"table": tn, "column": c.name, "type": c.dtype, "required": c.required,
              "default": "" if c.default is None else str(c.default), "meaning": c.meaning}
             for tn, tb in TABLES.items() for c in tb.columns]
     components.table(pd.DataFrame(rows), key="data_contract")
+with st.expander(t("The data contract document (docs/data-contract.md)", "数据约定文档 (docs/data-contract.md, 英文)")):
+    contract_text = render_markdown()
+    st.download_button(t("⬇ data-contract.md", "⬇ data-contract.md"), contract_text.encode("utf-8"),
+                       "data-contract.md", "text/markdown", key="data_dl_contract", on_click="ignore")
+    st.markdown("\n".join(line for line in contract_text.splitlines() if not line.startswith("<!--")))
