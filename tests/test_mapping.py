@@ -16,6 +16,11 @@ from kpilab.reading import RawDataset, read_dataset
 from kpilab.validation import validate
 
 
+def _pd(frame) -> pd.DataFrame:
+    """Any table (pandas, polars, eager or lazy) as pandas, for the checks."""
+    return nw.from_native(frame).lazy().collect().to_pandas()
+
+
 def _raw(**headers: list[str]) -> RawDataset:
     return RawDataset({t: pd.DataFrame(columns=h) for t, h in headers.items()})
 
@@ -111,7 +116,7 @@ def test_gbk_upload_with_chinese_headers_end_to_end():
     raw = read_dataset([("sales.csv", data)])
     result = validate(suggest(raw).apply(raw).tables)
     assert result.report.ok, result.report.to_text()
-    sales = result.tables["sales"]
+    sales = _pd(result.tables["sales"])
     assert sales["date"].dt.day.tolist() == [5, 6]
     assert sales["gmv"].tolist() == [1234.5, 99.0]
     assert sales["warehouse"].tolist() == ["华东仓", "华东仓"]
@@ -139,7 +144,7 @@ def test_horizon_headers(header, lag):
 
 
 def _rows(frame) -> set[tuple]:
-    return set(nw.from_native(frame).lazy().collect().to_pandas().itertuples(index=False, name=None))
+    return set(_pd(frame).itertuples(index=False, name=None))
 
 
 def test_plan_sheet_by_month_with_the_bundled_preset():
@@ -147,7 +152,7 @@ def test_plan_sheet_by_month_with_the_bundled_preset():
     raw = read_dataset(FIXTURES / "plan_sheet_wide")
     mapped = load_preset("plan-sheet-wide-zh").mapping.apply(raw)
     plans = mapped.tables["plans"]
-    assert plans.columns.tolist() == ["sku", "month", "version_month", "source", "units"]
+    assert _pd(plans).columns.tolist() == ["sku", "month", "version_month", "source", "units"]
     assert _rows(plans) == {("甲001", "2024-03", "2024年2月", "plan", "30"),
                             ("甲001", "2024-04", "2024年2月", "plan", "40"),
                             ("乙002", "2024-04", "2024年2月", "plan", "6")}
@@ -157,8 +162,8 @@ def test_plan_sheet_by_month_with_the_bundled_preset():
     assert mapped.notes[-1].zh.startswith("plans: 2 个月份列")
     typed = validate(mapped.tables)
     assert typed.report.ok, typed.report.to_text()
-    assert typed.tables["plans"]["units"].sum() == 76
-    assert set(typed.tables["plans"]["version_month"]) == {"2024-02"}
+    assert _pd(typed.tables["plans"])["units"].sum() == 76
+    assert set(_pd(typed.tables["plans"])["version_month"]) == {"2024-02"}
 
 
 @pytest.mark.parametrize("lazy", [False, True])
@@ -167,7 +172,7 @@ def test_forecast_tool_by_horizon_on_pandas_and_lazy_polars(lazy):
     raw = read_dataset(FIXTURES / "forecast_wide")
     mapping = load_preset("forecast-tool-wide").mapping
     assert mapping.apply(replace(raw, tables={})).tables == {}  # no plans: nothing to reshape
-    renamed = raw.tables["plans"].rename(columns=mapping.tables["plans"])
+    renamed = _pd(raw.tables["plans"]).rename(columns=mapping.tables["plans"])
     source = pl.from_pandas(renamed).lazy() if lazy else renamed
     long, note = mapping.wide["plans"].reshape(source, "plans")
     assert isinstance(long, pl.LazyFrame if lazy else pd.DataFrame)
@@ -195,7 +200,7 @@ def test_wide_sales_suggested_and_turned_into_monthly_rows():
     assert mapping.tables == {"sales": {"SKU编码": "sku", "仓库": "warehouse"}}
     assert mapping.wide == {"sales": WideSpec("month", "units")}
     sales = mapping.apply(raw).tables["sales"]
-    assert sales.columns.tolist() == ["date", "sku", "warehouse", "units"]
+    assert _pd(sales).columns.tolist() == ["date", "sku", "warehouse", "units"]
     assert _rows(sales) == {("2024-01-01", "甲001", "华东仓", "5"), ("2024-02-01", "甲001", "华东仓", "7"),
                             ("2024-01-01", "甲001", "华南仓", "1"), ("2024-02-01", "甲001", "华南仓", "0"),
                             ("2024-03-01", "甲001", "华南仓", "2")}
@@ -267,10 +272,10 @@ def test_erp_sales_preset_reads_the_gbk_export_end_to_end():
     preset = load_preset("erp-sales-zh")
     ds = load_dataset(FIXTURES / "erp_sales_zh", mapping=preset.mapping)
     assert not ds.report.errors, ds.report.to_text()
-    sales = ds.tables["sales"]
+    sales = _pd(ds.tables["sales"])
     assert sales["units"].sum() == 5 and sales["gmv"].sum() == 2000.5
     assert sales["promo"].tolist() == [True, False, False]
-    assert ds.tables["skus"].set_index("sku")["unit_cost"].to_dict() == {"甲001": 250, "乙002": 40}
+    assert _pd(ds.tables["skus"]).set_index("sku")["unit_cost"].to_dict() == {"甲001": 250, "乙002": 40}
     assert any("'浏览量' is not in the file" in n for n in ds.notes)  # optional header absent
 
 

@@ -294,6 +294,11 @@ class WideSpec:
         return {"kind": self.kind, "value": self.value, "constants": dict(self.constants)}
 
 
+def _headers(frame) -> list[str]:
+    """The column names of a native or narwhals frame, eager or lazy (pandas, polars, DuckDB)."""
+    return [str(h) for h in nw.from_native(frame).collect_schema().names()]
+
+
 def _collect(frame) -> nw.DataFrame:
     """A small frame (counts, distinct months) as an eager narwhals DataFrame."""
     return frame.collect() if isinstance(frame, nw.LazyFrame) else frame
@@ -345,16 +350,17 @@ class ColumnMapping:
         for table, columns in self.tables.items():
             if table not in tables:
                 continue
-            frame = tables[table]
-            present = {s: t for s, t in columns.items() if s in frame.columns}
+            frame = nw.from_native(tables[table])
+            headers = _headers(frame)
+            present = {s: t for s, t in columns.items() if s in headers}
             notes += [f"{table}: mapped header {s!r} is not in the file, ignored."
                       for s in columns if s not in present]
             for source, target in present.items():
-                if target in frame.columns and target not in present:
+                if target in headers and target not in present:
                     raise MappingError(
                         f"{table}: header {source!r} is mapped onto {target!r}, but the file "
                         f"already has a column {target!r}; unmap one of them.")
-            tables[table] = frame.rename(columns=present)
+            tables[table] = frame.rename(present).to_native()
         for table, spec in self.wide.items():
             if table in tables:
                 tables[table], note = spec.reshape(tables[table], table)
@@ -420,8 +426,9 @@ def suggest(raw: RawDataset) -> ColumnMapping:
             if column in names:
                 for word in words:
                     synonyms.setdefault(_norm(word), column)
-        headers = [str(h) for h in frame.columns if str(h) not in names]
-        taken = {str(h) for h in frame.columns} & set(names)
+        all_headers = _headers(frame)
+        headers = [h for h in all_headers if h not in names]
+        taken = set(all_headers) & set(names)
         found: dict[str, str] = {}
         for lookup in ({_norm(n): n for n in names}, synonyms):
             for header in headers:
@@ -431,19 +438,18 @@ def suggest(raw: RawDataset) -> ColumnMapping:
                     taken.add(target)
         if found:
             tables[table] = {h: found[h] for h in headers if h in found}
-        spec = _suggest_wide(table, frame, found)
+        spec = _suggest_wide(table, all_headers, found)
         if spec is not None:
             wide[table] = spec
     return ColumnMapping(tables, wide)
 
 
-def _suggest_wide(table: str, frame, found: dict[str, str]) -> WideSpec | None:
+def _suggest_wide(table: str, headers: list[str], found: dict[str, str]) -> WideSpec | None:
     """A wide spec for plans or sales whose headers are months (or plans' horizons), else None.
 
     Only proposed when the month (sales: date) column is not already in the file or the mapping.
     """
     target = _WIDE_TARGET.get(table)
-    headers = [str(h) for h in frame.columns]
     if target is None or target in {*headers, *found.values()}:
         return None
     rest = [h for h in headers if h not in found and h not in TABLES[table].column_names]
