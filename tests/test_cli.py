@@ -123,3 +123,34 @@ def test_generate_then_compute_through_python_dash_m(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "month,value,weight_total,zero_weight_items"
     assert len(done.stdout.splitlines()) > 10
+
+
+@pytest.mark.parametrize("command", [["compute", "plan_accuracy", "--definition", "wape", "--data"], ["validate"]])
+def test_progress_bar_on_a_terminal_and_quiet_when_piped(tiny, command):
+    import os
+    import pty
+
+    args = [sys.executable, "-m", "kpilab", *command, str(tiny)]
+    piped = subprocess.run(args, capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert "reading and validating" not in piped.stderr and "\r" not in piped.stderr    # quiet when piped
+    assert "reading and validating" not in piped.stdout
+
+    leader, follower = pty.openpty()                     # standard error is a terminal: a bar with its steps
+    try:
+        done = subprocess.run(args, stdout=subprocess.PIPE, stderr=follower, timeout=120)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:                              # the terminal is closed once everything is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"reading and validating" in shown and b"/2" in shown, shown
+    assert done.stdout.decode() == piped.stdout          # the results themselves are the same

@@ -8,6 +8,7 @@ Errors go to standard error as one clear sentence, with a non-zero exit: 2 for a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -80,6 +81,34 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
+@contextlib.contextmanager
+def _progress(total: int):
+    """Yields ``step(text)``: names the step starting now and counts the one before as done. A
+    tqdm bar on standard error when it is a terminal (cleared at the end); nothing at all when
+    standard error is piped or redirected, so scripts and logs see only results and notes."""
+    if not sys.stderr.isatty():
+        yield lambda text: None
+        return
+    import shutil
+
+    from tqdm import tqdm
+
+    size = shutil.get_terminal_size()       # 80 × 24 on a terminal that reports no size (tqdm would draw nothing)
+    with tqdm(total=total, file=sys.stderr, leave=False, ncols=size.columns, nrows=size.lines,
+              bar_format="{desc}: {bar} {n_fmt}/{total_fmt} · {elapsed}") as bar:
+        started = False
+
+        def step(text: str) -> None:
+            nonlocal started
+            if started:
+                bar.update(1)
+            started = True
+            bar.set_description_str(text)
+
+        yield step
+        bar.update(1)
+
+
 def _load(data: str, mapping: str | None):
     from kpilab.dataset import load_dataset
 
@@ -96,8 +125,11 @@ def _compute(args) -> int:
     kpi.definition(args.definition)
     params = _params(args.param)
     kpi.resolve_params(params)          # reject a bad request before reading any data
-    dataset = _load(args.data, args.mapping)
-    result = compute(dataset, kpi, args.definition, by=args.by, **params)
+    with _progress(2) as step:
+        step(f"reading and validating {args.data}")
+        dataset = _load(args.data, args.mapping)
+        step(f"computing {kpi.id} ({args.definition})")
+        result = compute(dataset, kpi, args.definition, by=args.by, **params)
     frame = nw.from_native(result.table, eager_only=True).to_pandas()
     if args.format == "json":
         rows = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
@@ -159,11 +191,14 @@ def _validate(args) -> int:
     from kpilab.engine import missing_inputs
     from kpilab.kpis import REGISTRY
 
-    dataset = _load(args.data, args.mapping)
+    with _progress(2) as step:
+        step(f"reading and validating {args.data}")
+        dataset = _load(args.data, args.mapping)
+        step("checking which KPIs it can feed")
+        blocked = {k.id: missing_inputs(k, dataset) for k in REGISTRY.values()}
     report = dataset.report
     print(report.to_text())
     print()
-    blocked = {k.id: missing_inputs(k, dataset) for k in REGISTRY.values()}
     usable = [k for k, missing in blocked.items() if not missing]
     print(f"KPIs this dataset can feed: {len(usable)} of {len(blocked)}")
     for kpi_id, missing in blocked.items():
