@@ -87,7 +87,8 @@ T = {
     "lower": L10n("Lower is better.", "越低越好。"),
     "closest": L10n("Closest to its reference level is best.", "越接近参考水平越好。"),
 }
-VERDICTS = {"meets": L10n("meets", "达到"), "misses": L10n("misses", "未达到"), "top": L10n("top third", "前三分之一"),
+VERDICTS = {"meets": L10n("meets", "达到"), "misses": L10n("misses", "未达到"),
+            "top": L10n("top third", "前三分之一"),
             "middle": L10n("middle third", "中间三分之一"), "bottom": L10n("bottom third", "后三分之一")}
 
 
@@ -228,8 +229,8 @@ def _disagreement_slide(cmp: lab.VariantComparison, top: int, lang: str) -> Slid
     shown = table.head(top)
     paragraphs.append(T["top"](lang).format(n=len(shown)))
     units = cmp.units()
-    rows = tuple((str(r["group"]), *(_cell(r[label], r[f"rank · {label}"], r[f"verdict · {label}"], units[label], lang)
-                                     for label in cmp.labels))
+    rows = tuple((str(r["group"]), *(_cell(r[label], r[f"rank · {label}"], r[f"verdict · {label}"], units[label],
+                                           lang) for label in cmp.labels))
                  for r in shown.to_dict("records"))
     header = (group, *cmp.labels)
     return Slide("disagreement", f"{cmp.kpi.name(lang)}: {T['disagree'](lang)}", tuple(paragraphs),
