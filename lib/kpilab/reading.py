@@ -1,29 +1,45 @@
 """Read a dataset (folder, workbook, single file or web upload) into raw tables.
 
-Cells stay as read: CSV cells are strings ("" for a blank), parquet and Excel cells keep their
-own types. Parsing and checking the values is validation's job (kpilab.validation), so that
-every bad cell can be reported with its row instead of failing here.
+Reads are typed and fast, on an engine: CSV by polars (strict UTF-8 with or without BOM, else
+GB18030 or a detected encoding decoded in Python, then parsed by polars), with the contract's
+number and yes/no columns typed in the read (a file where one cell does not parse is read again
+as text, so validation can report the cell by row); Parquet by polars; Excel by fastexcel
+(calamine). With ``engine="duckdb"`` Parquet files, folders of Parquet files and .duckdb
+databases are opened in place as lazy DuckDB relations: a dataset bigger than memory is
+validated in DuckDB without being loaded. Dates stay text here: validation parses them, one
+format per column, so every bad cell is reported with its row instead of failing here.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Any, Literal
 
 import charset_normalizer
+import duckdb
+import fastexcel
 import openpyxl
-import pandas as pd
+import polars as pl
+import pyarrow.parquet as pq
 
 from kpilab.contract import TABLES
 from kpilab.registry import Note
+
+Engine = Literal["polars", "duckdb", "pandas"]
+ROW = "__row__"
+"""Column of a DuckDB relation holding each row's spreadsheet row number (relations have no
+order of their own); validation uses it for the rows it reports and drops it."""
 
 MAX_XLSX_BYTES = 200 * 1024 * 1024
 """Largest uncompressed size of an .xlsx or .zip accepted (protects against zip bombs)."""
 
 _DELIMITERS = (",", ";", "\t")
-_READABLE = (".csv", ".parquet", ".xlsx")
+_READABLE = (".csv", ".parquet", ".xlsx", ".duckdb")
+_TYPED_IN_CSV = {"float": pl.Float64, "int": pl.Float64, "bool": pl.Boolean}
 _FORMULA = re.compile(rb"<f[\s>/]")  # a formula element in a worksheet's XML
 
 
@@ -35,18 +51,20 @@ class DatasetReadError(Exception):
 class RawDataset:
     """Tables as read, before mapping and validation.
 
-    ``tables`` maps a contract table name to its cells; row i (0-based) of a table is row i + 2
-    of the user's file (the header is row 1). ``sources`` says where each table came from
-    (file, sheet, encoding); ``notes`` lists what the user should know (files ignored,
-    encodings guessed, formulas without values), as ``Note``s (English, with the Chinese in
-    ``zh``).
+    ``tables`` maps a contract table name to its cells, as native frames narwhals wraps: polars
+    DataFrames (engine "polars"), pandas DataFrames ("pandas") or lazy DuckDB relations
+    ("duckdb", which carry the row numbers in a ``ROW`` column). Row i (0-based) of a table is
+    row i + 2 of the user's file (the header is row 1); blank cells are null. ``sources`` says
+    where each table came from (file, sheet, encoding); ``notes`` lists what the user should
+    know (files ignored, encodings guessed, formulas without values), as ``Note``s (English,
+    with the Chinese in ``zh``).
     """
 
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, table: str, frame: pd.DataFrame, source: str) -> None:
+    def add(self, table: str, frame: Any, source: str) -> None:
         """Add one table; the same table from two places is an error, not a silent choice."""
         if table in self.tables:
             raise DatasetReadError(
@@ -59,14 +77,20 @@ class RawDataset:
 Source = str | Path | list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
 
 
-def read_dataset(source: Source, *, encoding: str | None = None) -> RawDataset:
+def read_dataset(source: Source, *, encoding: str | None = None,
+                 engine: Engine = "polars") -> RawDataset:
     """Read every contract table found in ``source``.
 
-    ``source`` is a folder of ``<table>.csv|.parquet|.xlsx`` files, one .xlsx workbook with a
-    sheet per table, one .csv/.parquet file (the table is its file name), a .zip of such files,
-    or a list of uploads ``[(filename, bytes), ...]``. ``encoding`` forces the encoding of every
-    CSV (when the detected one shows garbled text). Raises DatasetReadError.
+    ``source`` is a folder of ``<table>.csv|.parquet|.xlsx`` files (a table may also be a
+    sub-folder ``<table>/`` of Parquet files, and a ``.duckdb`` database gives its tables named
+    after contract tables), one .xlsx workbook with a sheet per table, one .csv/.parquet file
+    (the table is its file name), a .zip of such files, or a list of uploads
+    ``[(filename, bytes), ...]``. ``encoding`` forces the encoding of every CSV (when the
+    detected one shows garbled text). ``engine`` chooses the tables' backend (see RawDataset);
+    with "duckdb", files on disk are read in place, lazily. Raises DatasetReadError.
     """
+    if engine not in ("polars", "duckdb", "pandas"):
+        raise ValueError(f"Unknown engine {engine!r}: choose polars, duckdb or pandas.")
     raw = RawDataset()
     if isinstance(source, (list, tuple)):
         files = _expand_zips([(name, data) for name, data in source])
@@ -75,19 +99,22 @@ def read_dataset(source: Source, *, encoding: str | None = None) -> RawDataset:
         path = Path(source)
         if path.is_dir():
             files = _expand_zips([(p.name, p) for p in sorted(path.iterdir())
-                                  if p.is_file() and not _is_junk(p.name)])
+                                  if (p.is_file() or _parquet_folder(p)) and not _is_junk(p.name)])
         elif path.is_file():
             files = _expand_zips([(path.name, path)])
         else:
             raise DatasetReadError(f"{path}: no such file or folder.")
         where = str(path)
+    reader = _Reader(raw, encoding, engine)
     for name, data in files:
-        _read_file(raw, name, data, encoding)
+        reader.read(name, data)
     if not raw.tables:
         raise DatasetReadError(
             f"No contract table found in {where}: name each file after its table "
             f"({', '.join(t + '.csv' for t in list(TABLES)[:3])}, …) or each sheet of a "
             "workbook after its table.")
+    if engine == "pandas":
+        raw.tables = {name: _to_pandas(frame) for name, frame in raw.tables.items()}
     return raw
 
 
@@ -95,6 +122,12 @@ def table_name(file_or_sheet: str) -> str | None:
     """The contract table a file or sheet name stands for (case, spaces, hyphens ignored)."""
     name = re.sub(r"[\s\-]+", "_", PurePath(file_or_sheet).stem.strip().lower())
     return name if name in TABLES else None
+
+
+def _parquet_folder(path: Path) -> bool:
+    """A folder named after a contract table that holds Parquet files (one table, many files)."""
+    return (path.is_dir() and table_name(path.name + ".x") is not None
+            and any(path.glob("*.parquet")))
 
 
 def _is_junk(name: str) -> bool:
@@ -137,69 +170,181 @@ def _stream(data: bytes | Path) -> io.BytesIO | Path:
     return io.BytesIO(data) if isinstance(data, bytes) else data
 
 
-def _read_file(raw: RawDataset, name: str, data: bytes | Path, encoding: str | None) -> None:
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in _READABLE:
-        xls = suffix == ".xls"
-        raw.notes.append(Note(
-            f"{name}: not a .csv, .parquet or .xlsx file, ignored{' (save it as .xlsx)' * xls}.",
-            f"{name}: 不是 .csv、.parquet 或 .xlsx 文件, 已忽略{' (请另存为 .xlsx)' * xls}。"))
-        return
-    if suffix == ".xlsx":
-        _read_workbook(raw, name, data)
-        return
-    table = table_name(name)
-    if table is None:
-        raw.notes.append(Note(f"{name}: not a contract table, ignored.",
-                              f"{name}: 不是约定中的表, 已忽略。"))
-        return
-    if suffix == ".csv":
-        frame, source = _read_csv(raw, name, data, encoding)
-    else:
+def _to_pandas(frame: Any):
+    """A table as pandas (the "pandas" engine): text columns get pandas' str dtype."""
+    if isinstance(frame, pl.DataFrame):
+        out = frame.to_pandas()
+        for name, dtype in frame.schema.items():
+            if dtype == pl.String:
+                out[name] = out[name].astype("str")
+        return out
+    return frame
+
+
+class _Reader:
+    """Reads files into ``raw`` on one engine (one DuckDB connection per dataset)."""
+
+    def __init__(self, raw: RawDataset, encoding: str | None, engine: Engine):
+        self.raw, self.encoding, self.engine = raw, encoding, engine
+        self.con = duckdb.connect() if engine == "duckdb" else None
+
+    def read(self, name: str, data: bytes | Path) -> None:
+        raw = self.raw
+        if isinstance(data, Path) and data.is_dir():
+            self._add(table_name(name + ".x"), _parquet_table(self.con, data), f"{name}/ (Parquet files)")
+            return
+        suffix = PurePath(name).suffix.lower()
+        if suffix not in _READABLE or (suffix == ".duckdb" and isinstance(data, bytes)):
+            xls = suffix == ".xls"
+            raw.notes.append(Note(
+                f"{name}: not a .csv, .parquet or .xlsx file, ignored"
+                f"{' (save it as .xlsx)' * xls}.",
+                f"{name}: 不是 .csv、.parquet 或 .xlsx 文件, 已忽略{' (请另存为 .xlsx)' * xls}。"))
+            return
+        if suffix == ".xlsx":
+            for table, frame, source in _read_workbook(raw, name, data):
+                self._add(table, frame, source)
+            return
+        if suffix == ".duckdb":
+            self._read_database(name, data)
+            return
+        table = table_name(name)
+        if table is None:
+            raw.notes.append(Note(f"{name}: not a contract table, ignored.",
+                                  f"{name}: 不是约定中的表, 已忽略。"))
+            return
+        if suffix == ".csv":
+            frame, source = _read_csv(raw, name, data, self.encoding, table)
+        elif self.con is not None and isinstance(data, Path):
+            frame, source = _parquet_table(self.con, data), name
+        else:
+            try:
+                frame, source = pl.read_parquet(_stream(data)), name
+            except Exception as exc:  # polars raises several types for a damaged file
+                raise DatasetReadError(
+                    f"{name}: cannot be read as parquet ({exc}). Export the table again, "
+                    "or as CSV.") from None
+        self._add(table, frame, source)
+
+    def _add(self, table: str, frame: Any, source: str) -> None:
+        """Add a table on the engine: an in-memory frame goes into DuckDB with its row numbers."""
+        if self.con is not None and isinstance(frame, pl.DataFrame):
+            frame = self.con.from_arrow(
+                frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+                .to_arrow())
+        elif self.con is None and isinstance(frame, duckdb.DuckDBPyRelation):
+            frame = frame.pl()
+        self.raw.add(table, frame, source)
+
+    def _read_database(self, name: str, path: Path) -> None:
+        """The tables of a .duckdb file named after contract tables (read only, in place)."""
+        con = self.con or duckdb.connect()
+        alias = f"db{len(self.raw.sources)}"
         try:
-            frame, source = pd.read_parquet(_stream(data)), name
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise DatasetReadError(
-                f"{name}: cannot be read as parquet ({exc}). Export the table again, "
-                "or as CSV.") from None
-    raw.add(table, frame, source)
+            con.execute(f"ATTACH '{_sql_text(str(path))}' AS {alias} (READ_ONLY)")
+            names = [r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                "ORDER BY table_name", [alias]).fetchall()]
+        except duckdb.Error as exc:
+            raise DatasetReadError(f"{name}: cannot be opened as a DuckDB database ({exc}).") \
+                from None
+        for table in names:
+            contract = table_name(table + ".x")
+            if contract is None:
+                self.raw.notes.append(Note(f"{name}: table {table!r} is not a contract table, "
+                                           "ignored.",
+                                           f"{name}: 表 {table!r} 不是约定中的表, 已忽略。"))
+                continue
+            rel = con.sql(f'SELECT *, rowid + 2 AS "{ROW}" FROM {alias}."{_sql_name(table)}"')
+            if self.con is None:
+                rel = rel.pl().drop(ROW)
+            self.raw.add(contract, rel, f"{name}, table {table!r}")
 
 
-def _read_csv(raw: RawDataset, name: str, data: bytes | Path,
-              encoding: str | None) -> tuple[pd.DataFrame, str]:
-    """Decode (UTF-8, then GB18030, then a detector), guess the delimiter, read all as text."""
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _sql_name(text: str) -> str:
+    return text.replace('"', '""')
+
+
+def _parquet_table(con: duckdb.DuckDBPyConnection | None, path: Path) -> Any:
+    """A Parquet file or folder of Parquet files: a lazy DuckDB relation whose ROW numbers the
+    rows file after file (from the files' metadata, nothing is scanned), or a polars frame."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if con is None:
+        try:
+            return pl.read_parquet(files)
+        except Exception as exc:  # polars raises several types for a damaged file
+            raise DatasetReadError(f"{path.name}: cannot be read as parquet ({exc}). Export "
+                                   "the table again, or as CSV.") from None
+    try:
+        starts, offset = [], 0
+        for file in files:
+            starts.append(offset)
+            offset += pq.ParquetFile(file).metadata.num_rows
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise DatasetReadError(f"{path.name}: cannot be read as parquet ({exc}). Export the "
+                               "table again, or as CSV.") from None
+    listed = ", ".join(f"'{_sql_text(str(f))}'" for f in files)
+    start = " ".join(f"WHEN '{_sql_text(str(f))}' THEN {s}" for f, s in zip(files, starts))
+    return con.sql(
+        f'SELECT * EXCLUDE (filename, file_row_number), '
+        f'(CASE filename {start} END + file_row_number + 2)::BIGINT AS "{ROW}" '
+        f"FROM read_parquet([{listed}], filename = true, file_row_number = true)")
+
+
+def _read_csv(raw: RawDataset, name: str, data: bytes | Path, encoding: str | None,
+              table: str) -> tuple[pl.DataFrame, str]:
+    """Decode (UTF-8, then GB18030, then a detector), guess the delimiter, read with polars.
+
+    The contract's number and yes/no columns (by header) are typed in the read; when a cell
+    does not parse, the file is read again as text so that validation reports that cell.
+    """
     blob = data if isinstance(data, bytes) else data.read_bytes()
-    text, used = _decode(raw, name, blob, encoding)
-    first_line = text.split("\n", 1)[0]
+    body, used = _decode(raw, name, blob, encoding)
+    first_line = body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     delimiter = max(_DELIMITERS, key=first_line.count)
-    try:  # header=None: pandas would otherwise turn extra fields of row 2 into an index
-        cells = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
-                            keep_default_na=False, na_filter=False, skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        cells = pd.DataFrame()
-    except pd.errors.ParserError as exc:
-        detail = str(exc).strip().split("C error: ")[-1]
-        raise DatasetReadError(
-            f"{name}: {detail}. Every row must have at most as many fields as the header; put "
-            f"quotes around text that contains the delimiter {delimiter!r}.") from None
-    if cells.empty:
-        frame = pd.DataFrame()
-    else:
-        frame = cells.iloc[1:].reset_index(drop=True).fillna("")
-        frame.columns = _unique_headers(cells.iloc[0].tolist())
     shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
-    return frame, f"{name} ({used}, {shown}-separated)"
+    source = f"{name} ({used}, {shown}-separated)"
+    if not body.strip():
+        return pl.DataFrame(), source
+    headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter)))
+    columns = {c.name: c.dtype for c in TABLES[table].columns}
+    typed = {h: _TYPED_IN_CSV.get(columns.get(h), pl.String) for h in headers}
+    for schema in (typed, dict.fromkeys(headers, pl.String)):
+        try:
+            return pl.read_csv(io.BytesIO(body), has_header=False, skip_rows=1,
+                               separator=delimiter, schema=schema, missing_columns="insert",
+                               raise_if_empty=False), source
+        except pl.exceptions.PolarsError:
+            continue
+    raise DatasetReadError(f"{name}: {_ragged(body, delimiter, len(headers))}. Every row must "
+                           "have at most as many fields as the header; put quotes around text "
+                           f"that contains the delimiter {delimiter!r}.")
 
 
-def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tuple[str, str]:
+def _ragged(body: bytes, delimiter: str, width: int) -> str:
+    """Where a CSV that polars refused has more fields than its header (the usual cause)."""
+    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=delimiter)
+    for row in rows:
+        if len(row) > width:
+            return f"Expected {width} fields in line {rows.line_num}, saw {len(row)}"
+    return "the file cannot be parsed as CSV"
+
+
+def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without BOM (what polars reads), and the encoding used."""
     if encoding:
         try:
-            return blob.decode(encoding), encoding
+            return blob.decode(encoding).lstrip("\ufeff").encode("utf-8"), encoding
         except (UnicodeDecodeError, LookupError) as exc:
             raise DatasetReadError(f"{name}: cannot be read as {encoding} ({exc}). "
                                    "Choose another encoding, or save the file as UTF-8.") from None
     try:
-        return blob.decode("utf-8-sig"), "utf-8"
+        blob.decode("utf-8")  # strict check; polars reads the bytes themselves
+        return blob.removeprefix(b"\xef\xbb\xbf"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
@@ -208,7 +353,7 @@ def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tu
                               "the text looks garbled, choose the file's encoding.",
                               f"{name}: 不是 UTF-8, 已按 GB18030 (中文, 兼容 GBK) 读取。如果文字"
                               "显示为乱码, 请选择文件的编码。"))
-        return text, "gb18030"
+        return text.encode("utf-8"), "gb18030"
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(blob).best()
@@ -219,69 +364,68 @@ def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tu
                           "If the text looks garbled, choose the file's encoding.",
                           f"{name}: 不是 UTF-8 或 GB18030, 已按检测到的 {best.encoding} 读取。"
                           "如果文字显示为乱码, 请选择文件的编码。"))
-    return str(best), best.encoding
+    return str(best).encode("utf-8"), best.encoding
 
 
-def _read_workbook(raw: RawDataset, name: str, data: bytes | Path) -> None:
+def _read_workbook(raw: RawDataset, name: str,
+                   data: bytes | Path) -> list[tuple[str, pl.DataFrame, str]]:
     """A workbook named after a table gives that table; otherwise each sheet named after one."""
     with _open_zip(name, data, "an Excel .xlsx workbook") as zf:
         has_formulas = any(_FORMULA.search(zf.read(n)) for n in zf.namelist()
                            if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     try:
-        book = openpyxl.load_workbook(_stream(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        book = fastexcel.read_excel(data if isinstance(data, bytes) else str(data))
+    except Exception as exc:  # fastexcel raises several types for a damaged workbook
         raise DatasetReadError(f"{name}: cannot be opened as an .xlsx workbook ({exc}). "
                                "Save it again from Excel, or export the sheets as CSV.") from None
-    try:
-        sheets = {ws.title: table_name(ws.title) for ws in book.worksheets}
-        own = table_name(name)
-        if own is not None:
-            chosen = next((s for s, t in sheets.items() if t == own), book.sheetnames[0])
-            picks = {chosen: own}
-            if len(sheets) > 1:
-                raw.notes.append(Note(
-                    f"{name}: read sheet {chosen!r} as {own}; other sheets ignored.",
-                    f"{name}: 已将工作表 {chosen!r} 读取为 {own}; 其他工作表已忽略。"))
-        else:
-            picks = {s: t for s, t in sheets.items() if t is not None}
-            ignored = [s for s, t in sheets.items() if t is None]
-            if ignored:
-                sheet_names = ", ".join(map(repr, ignored))
-                raw.notes.append(Note(
-                    f"{name}: sheets {sheet_names} are not contract tables, ignored.",
-                    f"{name}: 工作表 {sheet_names} 不是约定中的表, 已忽略。"))
-        for sheet, table in picks.items():
-            frame, blanks = _sheet_frame(book[sheet], has_formulas)
-            if blanks:
-                _note_formulas_without_values(raw, name, data, sheet, blanks)
-            raw.add(table, frame, f"{name}, sheet {sheet!r}")
-    finally:
-        book.close()
+    sheets = {title: table_name(title) for title in book.sheet_names}
+    own = table_name(name)
+    if own is not None:
+        chosen = next((s for s, t in sheets.items() if t == own), book.sheet_names[0])
+        picks = {chosen: own}
+        if len(sheets) > 1:
+            raw.notes.append(Note(
+                f"{name}: read sheet {chosen!r} as {own}; other sheets ignored.",
+                f"{name}: 已将工作表 {chosen!r} 读取为 {own}; 其他工作表已忽略。"))
+    else:
+        picks = {s: t for s, t in sheets.items() if t is not None}
+        ignored = [s for s, t in sheets.items() if t is None]
+        if ignored:
+            sheet_names = ", ".join(map(repr, ignored))
+            raw.notes.append(Note(
+                f"{name}: sheets {sheet_names} are not contract tables, ignored.",
+                f"{name}: 工作表 {sheet_names} 不是约定中的表, 已忽略。"))
+    out = []
+    for sheet, table in picks.items():
+        frame = _sheet_frame(book, sheet)
+        if has_formulas:
+            _note_formulas_without_values(raw, name, data, sheet, frame)
+        out.append((table, frame, f"{name}, sheet {sheet!r}"))
+    return out
 
 
-def _sheet_frame(ws, want_blanks: bool) -> tuple[pd.DataFrame, set[tuple[int, int]]]:
-    """A sheet as a frame (first row = header) and, if wanted, the (row, column) of empty cells."""
-    ws.reset_dimensions()  # some tools write a wrong size; read what is there
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
-    if not rows:
-        return pd.DataFrame(), set()
-    width = max(len(r) for r in rows)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    keep = [j for j in range(width) if any(r[j] is not None for r in rows)]
-    header = _unique_headers([rows[0][j] for j in keep])
-    body = [[r[j] for j in keep] for r in rows[1:]]
-    blanks = {(i + 2, keep[k] + 1) for i, r in enumerate(body) for k, v in enumerate(r)
-              if v is None} if want_blanks else set()
-    return pd.DataFrame(body, columns=header, dtype=object), blanks
+def _sheet_frame(book: fastexcel.ExcelReader, sheet: str) -> pl.DataFrame:
+    """A sheet as a typed polars frame (first row = header; a column mixing types is text).
+
+    Columns with neither a header nor a value are left out."""
+    header = book.load_sheet(sheet, header_row=None, n_rows=1, dtypes="string").to_polars()
+    if header.width == 0:
+        return pl.DataFrame()
+    names = list(header.row(0))
+    body = book.load_sheet(sheet, header_row=0).to_polars() if header.height else pl.DataFrame()
+    if body.width != len(names):  # a sheet with a header row only
+        return pl.DataFrame(schema=dict.fromkeys(_unique_headers(names), pl.String))
+    body.columns = [f"column {j}" for j in range(body.width)]
+    keep = [j for j, n in enumerate(names) if n is not None or body[:, j].null_count() < body.height]
+    return body.select(body.columns[j] for j in keep).rename(
+        dict(zip([body.columns[j] for j in keep], _unique_headers([names[j] for j in keep]))))
 
 
 def _unique_headers(values: list[object]) -> list[str]:
     """Header texts, trimmed; a blank header becomes 'column N'; repeats get '.1', '.2'."""
     out: list[str] = []
     for j, v in enumerate(values):
-        text = "" if v is None or pd.isna(v) else str(v).strip()
+        text = "" if v is None else str(v).strip()
         text = text or f"column {j + 1}"
         base, n = text, 0
         while text in out:
@@ -292,15 +436,16 @@ def _unique_headers(values: list[object]) -> list[str]:
 
 
 def _note_formulas_without_values(raw: RawDataset, name: str, data: bytes | Path, sheet: str,
-                                  blanks: set[tuple[int, int]]) -> None:
+                                  frame: pl.DataFrame) -> None:
     """Empty cells that hold a formula: the file was saved without the formulas' results."""
     book = openpyxl.load_workbook(_stream(data), read_only=True, data_only=False)
     try:
         ws = book[sheet]
         ws.reset_dimensions()
-        count = sum(1 for i, row in enumerate(ws.iter_rows(values_only=True), start=1)
-                    for j, v in enumerate(row, start=1)
-                    if isinstance(v, str) and v.startswith("=") and (i, j) in blanks)
+        count = sum(1 for i, row in enumerate(ws.iter_rows(min_row=2, values_only=True))
+                    for j, v in enumerate(row)
+                    if isinstance(v, str) and v.startswith("=") and i < frame.height
+                    and j < frame.width and frame[i, j] is None)
     finally:
         book.close()
     if count:

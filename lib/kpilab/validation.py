@@ -1,27 +1,31 @@
 """Validate raw tables against the data contract: parse, check, clean, and report every problem.
 
-Two steps, because pandera stops checking a column once coercing it fails (so a negative
-quantity next to a text cell would go unreported):
-1. each column is parsed here, cell by cell but vectorised; cells that do not parse are counted
-   and reported with their rows;
-2. pandera (``lazy=True``) runs the value checks on the parsed columns.
-The index is the spreadsheet row number (header = row 1), so every problem names the rows the
-user sees. Rows with an error are dropped from the cleaned tables and counted; warnings keep
-the row.
+Every rule of the contract is a narwhals LAZY query (over polars, or over DuckDB for data that
+stays on disk): a flag per row, one aggregate that counts the flagged rows of every rule, and, for
+a rule that fires, a small query fetching its first rows as examples. Text cells are parsed by
+expressions (numbers with thousands separators, one date format per column, yes/no in English
+or Chinese), references are anti-joins and duplicate keys a group-by, so a 5.7M-row table never
+leaves the engine and never goes through pandas.
+
+Rows are numbered as the user sees them: spreadsheet row = row index + 2 (the header is row 1).
+Rows with an error are dropped from the cleaned tables and counted; warnings keep the row.
+The cleaned tables come back on the backend they came in: pandas → pandas, polars → polars
+DataFrame, DuckDB relation → DuckDB relation (lazy, never materialised).
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-import numpy as np
+import narwhals.stable.v2 as nw
 import pandas as pd
-import pandera.pandas as pa
+import polars as pl
 from pandas.api import types as ptypes
 
 from kpilab.contract import TABLES, Column, Table
+from kpilab.reading import ROW
 from kpilab.registry import Note
 
 Severity = Literal["error", "warning"]
@@ -39,14 +43,14 @@ DATE_FORMATS: dict[str, tuple[str, str]] = {
 """Date formats accepted in a date column (one per column); a time of day after it is ignored."""
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_MONTH_PATTERNS = (r"(\d{4})-(\d{1,2})", r"(\d{4})/(\d{1,2})", r"(\d{4})(\d{2})",
-                   r"(\d{4})年(\d{1,2})月")
-_BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-          "y": True, "n": False, "是": True, "否": False}
-_GROUPED = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:\.\d+)?"
+_MONTH = r"^\d{4}(?:-\d{1,2}|/\d{1,2}|\d{2}|年\d{1,2}月)$"
+_TRUE, _FALSE = ("true", "1", "yes", "y", "是"), ("false", "0", "no", "n", "否")
+_PLAIN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_GROUPED = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:\.\d+)?$"
 _MONEY = {"gmv", "value", "amount", "unit_cost", "unit_price"}
-# Dates are returned as datetime64[ns], which holds these years.
-_FIRST_DAY, _LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+# Dates are returned as datetime64[ns] / Datetime("ns"), which holds these years.
+_FIRST_DAY, _LAST_DAY = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
+_DATETIME = nw.Datetime("ns")
 
 # Row relations checked within a table: (column that must not exceed, the column it is bounded by).
 # The description's Chinese follows "N 行" (N rows).
@@ -135,7 +139,8 @@ class ValidationReport:
         """The report for a terminal: per table, rows read/dropped, then each problem."""
         zh = lang == "zh"
         lines = [f"{len(self.errors):,} 个错误, {len(self.warnings):,} 个警告" if zh else
-                 f"{_count(len(self.errors), 'error')}, {_count(len(self.warnings), 'warning')}"]
+                 f"{_count_text(len(self.errors), 'error')}, "
+                 f"{_count_text(len(self.warnings), 'warning')}"]
         tables = list(dict.fromkeys([*self.rows_read, *(p.table for p in self.problems)]))
         for table in tables:
             head = f"{table}:"
@@ -160,19 +165,26 @@ class ValidationReport:
 
 @dataclass
 class ValidatedTables:
-    """The usable tables, typed and cleaned (every contract column present), and the report."""
+    """The usable tables, typed and cleaned (every contract column present), and the report.
 
-    tables: dict[str, pd.DataFrame]
+    Each table is on the backend it came in: pandas DataFrame, polars DataFrame, or a lazy
+    DuckDB relation (the checks ran in DuckDB; nothing was loaded into Python).
+    """
+
+    tables: dict[str, Any]
     report: ValidationReport
 
 
-def validate(tables: Mapping[str, pd.DataFrame], *,
+def validate(tables: Mapping[str, Any], *,
              date_formats: Mapping[str, Mapping[str, str]] | None = None) -> ValidatedTables:
     """Parse, check and clean the tables (as read, headers already mapped to contract names).
 
-    ``date_formats`` fixes the format of a date column ({"sales": {"date": "DD/MM/YYYY"}}), the
-    way to settle a column whose dates could be day/month or month/day. Tables are checked in
-    contract order, so references (returns → orders, sku → skus) use tables checked before.
+    ``tables`` holds pandas or polars frames or DuckDB relations (DuckDB relations of one
+    dataset must come from one connection: references between tables are joins). pandas input
+    is converted to polars at the edge and converted back at the end. ``date_formats`` fixes
+    the format of a date column ({"sales": {"date": "DD/MM/YYYY"}}), the way to settle a column
+    whose dates could be day/month or month/day. Tables are checked in contract order, so
+    references (returns → orders, sku → skus) use tables checked before.
     """
     report = ValidationReport()
     forced = {(t, c): f for t, cols in (date_formats or {}).items() for c, f in cols.items()}
@@ -180,226 +192,408 @@ def validate(tables: Mapping[str, pd.DataFrame], *,
         if fmt not in DATE_FORMATS:
             raise ValueError(f"Unknown date format {fmt!r} for {table}.{column}; "
                              f"choose one of {', '.join(DATE_FORMATS)}.")
-    parsed: dict[str, pd.DataFrame] = {}
-    clean: dict[str, pd.DataFrame] = {}
     for name in tables:
         if name not in TABLES:
-            report.problems.append(_problem(
-                name, "", None,
+            report.problems.append(Problem(
+                name, "", (), 0,
                 Note(f"{name!r} is not a contract table and was ignored.",
                      f"{name!r} 不是约定中的表, 已忽略。"),
                 Note(f"Rename it after a contract table ({', '.join(TABLES)}).",
                      f"请按约定中的表名重命名 ({', '.join(TABLES)})。"), "warning"))
+    parsed: dict[str, nw.LazyFrame] = {}
+    clean: dict[str, nw.LazyFrame] = {}
+    kinds: dict[str, str] = {}
     for name, table in TABLES.items():
         if name in tables:
-            _TableCheck(table, tables[name], report, forced, parsed, clean).run()
-    return ValidatedTables(clean, report)
+            frame, kinds[name] = _lazy(tables[name])
+            _TableCheck(table, frame, report, forced, parsed, clean).run()
+    return ValidatedTables({name: _native(frame, kinds[name]) for name, frame in clean.items()},
+                           report)
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends: in at the edge, out on the same backend.
+
+
+def _lazy(frame: Any) -> tuple[nw.LazyFrame, str]:
+    """A native table as a narwhals LazyFrame carrying the spreadsheet row number (ROW)."""
+    if isinstance(frame, pd.DataFrame):
+        return _polars_lazy(_from_pandas(frame)), "pandas"
+    if isinstance(frame, (pl.DataFrame, pl.LazyFrame)):
+        return _polars_lazy(frame), "polars"
+    native = nw.from_native(frame)
+    if isinstance(native, nw.DataFrame):  # another eager frame (pyarrow …): through polars
+        return _polars_lazy(native.to_polars()), "polars"
+    if ROW not in native.columns:  # a DuckDB relation built elsewhere: rows in scan order
+        native = nw.from_native(frame.project(
+            f'*, (row_number() OVER () + 1)::BIGINT AS "{ROW}"'))
+    return native, "duckdb"
+
+
+def _polars_lazy(frame: pl.DataFrame | pl.LazyFrame) -> nw.LazyFrame:
+    lazy = frame.lazy()
+    if ROW not in lazy.collect_schema().names():
+        lazy = lazy.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return nw.from_native(lazy)
+
+
+def _from_pandas(frame: pd.DataFrame) -> pl.DataFrame:
+    """pandas → polars: mixed-type cells (Excel, frames built by hand) become text first.
+
+    Why: polars columns have one type; a column mixing numbers and text is parsed from its text
+    like a CSV column, so '12.0' reads as '12' and a text cell is reported, not lost. NaN in a
+    float column is a blank (pandas' missing value).
+    """
+    columns: dict[str, pd.Series] = {}
+    for j, name in enumerate(frame.columns):
+        cells = frame.iloc[:, j].reset_index(drop=True)
+        if isinstance(cells.dtype, pd.DatetimeTZDtype):
+            cells = cells.dt.tz_localize(None)
+        elif cells.dtype == object:
+            kind = ptypes.infer_dtype(cells, skipna=True)
+            if kind in ("date", "datetime", "datetime64"):
+                cells = pd.to_datetime(cells)
+                if cells.dt.tz is not None:
+                    cells = cells.dt.tz_localize(None)
+            elif kind in ("integer", "floating", "mixed-integer-float"):
+                cells = pd.to_numeric(cells).astype("float64")
+            elif kind == "empty":
+                cells = cells.astype("float64")
+            elif kind != "boolean":
+                cells = cells.map(_cell_text, na_action="ignore").astype("str")
+        columns[str(name)] = cells
+    return pl.from_pandas(pd.DataFrame(columns, index=pd.RangeIndex(len(frame))))
+
+
+def _cell_text(value: object) -> str:
+    """One mixed-type cell as text: 12.0 as '12' (Excel stores whole numbers as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _native(frame: nw.LazyFrame, kind: str) -> Any:
+    """The cleaned table on its input's backend, in the input's row order, without ROW."""
+    if kind == "duckdb":
+        return frame.drop(ROW).to_native()
+    polars = frame.sort(ROW).drop(ROW).collect().to_native()
+    if kind == "polars":
+        return polars
+    out = polars.to_pandas()
+    for name, dtype in polars.schema.items():
+        if dtype == pl.String:
+            out[name] = out[name].astype("str")
+    return out
+
+
+def _materialise(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """polars: compute once and keep (its lazy plans are re-run per query); DuckDB: stay lazy."""
+    if frame.implementation.is_polars():
+        return nw.from_native(frame.to_native().collect().lazy())
+    return frame
+
+
+def _v(column: str) -> str:
+    """The name of a column's typed values while its raw cells are still needed."""
+    return f"__v_{column}"
+
+
+def _t(column: str) -> str:
+    """The name of a column's cells as trimmed text (null when blank)."""
+    return f"__t_{column}"
+
+
+def _p(column: str) -> str:
+    """The name of a column's parsed cells (null where a cell does not parse)."""
+    return f"__p_{column}"
+
+
+@dataclass
+class _Rule:
+    """One check: the rows it flags, and its message from (count, first flagged row)."""
+
+    column: str
+    flag: nw.Expr
+    message: Any  # (n, first row as a dict) -> (what, fix)
+    severity: Severity = "error"
+    drop: bool = True
+    shown: tuple[str, ...] = ()  # columns of the first flagged row the message needs
 
 
 class _TableCheck:
     """Validation of one table; writes into the shared report, parsed and clean dicts."""
 
-    def __init__(self, table: Table, frame: pd.DataFrame, report: ValidationReport,
-                 forced: dict[tuple[str, str], str], parsed: dict[str, pd.DataFrame],
-                 clean: dict[str, pd.DataFrame]):
+    def __init__(self, table: Table, frame: nw.LazyFrame, report: ValidationReport,
+                 forced: dict[tuple[str, str], str], parsed: dict[str, nw.LazyFrame],
+                 clean: dict[str, nw.LazyFrame]):
         self.t, self.name, self.report = table, table.name, report
-        self.raw = frame.set_axis(np.arange(2, len(frame) + 2), axis=0)
-        self.forced, self.parsed, self.clean = forced, parsed, clean
-        self.bad = pd.Series(False, index=self.raw.index)
+        self.frame, self.forced, self.parsed, self.clean = frame, forced, parsed, clean
         self.unusable: list[Note] = []
-
-    def add(self, column: str, mask: pd.Series | None, what: Note, fix: Note,
-            severity: Severity = "error", drop: bool = True) -> None:
-        """Report a problem; an error drops its rows unless ``drop`` is False."""
-        self.report.problems.append(_problem(self.name, column, mask, what, fix, severity))
-        if severity == "error" and drop and mask is not None:
-            self.bad[mask.index[mask.to_numpy()]] = True
+        self.dropped = 0
 
     def run(self) -> None:
-        self.report.rows_read[self.name] = len(self.raw)
-        if self.raw.empty:
-            self.report.problems.append(_problem(
-                self.name, "", None,
+        frame = self.frame
+        raw_columns = [c for c in frame.columns if c != ROW]
+        schema = frame.collect_schema()
+        blank_row = nw.all_horizontal(*(_blank(c, schema[c]) for c in raw_columns),
+                                      ignore_nulls=True) if raw_columns else None
+        counts = frame.select(nw.len(), *([blank_row.cast(nw.Int64).sum().alias("blank")]
+                                          if raw_columns else [])).collect().row(0)
+        n_rows, n_blank = int(counts[0]), int(counts[-1] or 0) if raw_columns else 0
+        self.report.rows_read[self.name] = n_rows
+        if n_rows == 0:
+            self.report.problems.append(Problem(
+                self.name, "", (), 0,
                 Note("The table is empty (no data rows).", "该表为空 (没有数据行)。"),
                 Note(f"Fill in {self.name} or remove the file; the KPIs that need it cannot be "
                      "computed.", f"请填写 {self.name} 或移除该文件; 依赖此表的 KPI 无法计算。")))
             self.report.unusable[self.name] = Note("the table is empty", "该表为空")
             return
-        frame = self._drop_blank_rows(self.raw)
-        missing = [c for c in self.t.column_names if c not in frame.columns
+        if n_blank:
+            self._report([_Rule("", blank_row, lambda n, first: (
+                Note(f"{_have(n)} no values at all and were skipped.",
+                     f"{_rows_zh(n)}完全没有值, 已跳过。"),
+                Note("Nothing to do, unless data is missing there.",
+                     "无需处理, 除非这些行本应有数据。")), "warning")], frame, {0: n_blank})
+            frame = frame.filter(~blank_row)
+            self.dropped += n_blank
+        missing = [c for c in self.t.column_names if c not in raw_columns
                    and self.t.column(c).required]
         for c in missing:
-            self.add(c, None, Note(f"Required column {c!r} is missing.", f"缺少必填列 {c!r}。"),
-                     Note(f"Add a column {c!r} to {self.name}, or map your header onto {c!r} "
-                          "(column mapping).",
-                          f"在 {self.name} 中添加列 {c!r}, 或将你的表头映射到 {c!r} (列映射)。"))
+            self._add(c, (), 0, Note(f"Required column {c!r} is missing.", f"缺少必填列 {c!r}。"),
+                      Note(f"Add a column {c!r} to {self.name}, or map your header onto {c!r} "
+                           "(column mapping).",
+                           f"在 {self.name} 中添加列 {c!r}, 或将你的表头映射到 {c!r} (列映射)。"))
         if missing:
             names = ", ".join(map(repr, missing))
             self.unusable.append(Note("missing required column " + names, "缺少必填列 " + names))
-        extra = [c for c in frame.columns if c not in self.t.column_names]
+        extra = [c for c in raw_columns if c not in self.t.column_names]
         if extra:
             names = ", ".join(repr(str(c)) for c in extra)
-            self.add("", None,
-                     Note(f"Columns not in the contract are kept but not used: {names}.",
-                          f"不在约定中的列会保留, 但不参与计算: {names}。"),
-                     Note("Map them onto contract columns if they hold one (column mapping).",
-                          "如果其中有列对应约定中的列, 请做映射 (列映射)。"), "warning")
-        typed = pd.DataFrame(index=frame.index)
+            self._add("", (), 0,
+                      Note(f"Columns not in the contract are kept but not used: {names}.",
+                           f"不在约定中的列会保留, 但不参与计算: {names}。"),
+                      Note("Map them onto contract columns if they hold one (column mapping).",
+                           "如果其中有列对应约定中的列, 请做映射 (列映射)。"), "warning")
+        rules: list[_Rule] = []
+        present = [c for c in self.t.columns if c.name in raw_columns]
+        frame = frame.with_columns(*(_text(c.name, schema[c.name]).alias(_t(c.name))
+                                     for c in present if _needs_text(c, schema[c.name])))
+        frame, formats = self._dates(frame, schema)
+        done = set(frame.collect_schema().names())
+        frame = _materialise(frame.with_columns(*(
+            _PARSERS[c.dtype][0](c, schema[c.name]).alias(_p(c.name))
+            for c in present if _p(c.name) not in done)))
+        typed = []
         for col in self.t.columns:
-            typed[col.name] = (self._parse(col, frame[col.name]) if col.name in frame.columns
-                               else _fill(pd.Series(np.nan, index=frame.index), col))
-        typed = pd.concat([typed, frame[extra]], axis=1)
-        self.parsed[self.name] = typed
-        self._value_checks(typed, set(missing))
-        self._finish(typed[~self.bad.loc[typed.index]])
+            if col.name in raw_columns:
+                value, rules_of_col = self._parse(col, schema[col.name], formats.get(col.name))
+                rules += rules_of_col
+            else:
+                value = nw.lit(None)
+            typed.append(_fill(value, col).alias(_v(col.name)))
+        work = frame.with_columns(*typed)
+        work, checks = self._value_checks(work, set(missing))
+        rules += checks
+        work = _materialise(work.with_columns(
+            *(r.flag.fill_null(False).alias(f"__f{i}") for i, r in enumerate(rules))))
+        for i, rule in enumerate(rules):
+            rule.flag = nw.col(f"__f{i}")
+        drop = [r.flag for r in rules if r.severity == "error" and r.drop]
+        bad = nw.any_horizontal(*drop, ignore_nulls=True) if drop else nw.lit(False)
+        counts = dict(enumerate(work.select(
+            *(r.flag.cast(nw.Int64).sum().alias(f"n{i}") for i, r in enumerate(rules)),
+            bad.cast(nw.Int64).sum().alias("bad")).collect().row(0)))
+        self._report(rules, work, counts)
+        n_bad = int(counts[len(rules)] or 0)
+        self.dropped += n_bad
+        final = [nw.col(_v(c)).alias(c) for c in self.t.column_names]
+        self.parsed[self.name] = work.select(ROW, *final, *extra)
+        self._finish(work.filter(~bad).select(ROW, *final, *extra),
+                     n_rows - self.dropped)
 
-    def _drop_blank_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        blank = pd.concat([_blank(frame[c]) for c in frame.columns], axis=1).all(axis=1)
-        if blank.any():
-            self.add("", blank, Note(f"{_have(blank.sum())} no values at all and were skipped.",
-                                     f"{_rows_zh(blank.sum())}完全没有值, 已跳过。"),
-                     Note("Nothing to do, unless data is missing there.",
-                          "无需处理, 除非这些行本应有数据。"), "warning")
-            self.bad[blank] = True
-        return frame[~blank]
+    # -- reporting ---------------------------------------------------------------------------
 
-    def _parse(self, col: Column, raw: pd.Series) -> pd.Series:
-        """The column's typed values; unparseable cells and required blanks are reported."""
-        forced = self.forced.get((self.name, col.name))
-        values, blank, issues = _PARSERS[col.dtype](raw, col, forced)
-        for mask, description, fix in issues:
-            if isinstance(mask, _Ambiguous):
-                n = mask.rows.sum()
-                self.add(col.name, mask.rows, Note(f"{_have(n)} {description}",
-                                                   f"{_rows_zh(n)}{description.zh}"),
-                         fix, drop=False)
-                self.unusable.append(Note(
-                    f"the dates in {col.name!r} could be day/month or month/day",
-                    f"{col.name!r} 中的日期既可能是日/月也可能是月/日"))
+    def _add(self, column: str, rows: tuple[int, ...], n: int, what: Note, fix: Note,
+             severity: Severity = "error") -> None:
+        self.report.problems.append(Problem(self.name, column, rows, n, what, fix, severity))
+
+    def _report(self, rules: list[_Rule], frame: nw.LazyFrame, counts: Mapping[int, Any]) -> None:
+        """For each rule that fired: its first ten rows and its message, in the rules' order."""
+        for i, rule in enumerate(rules):
+            n = int(counts[i] or 0)
+            if not n:
                 continue
-            first = mask.idxmax()
-            shown = _show(raw.loc[first])
-            self.add(col.name, mask,
-                     Note(f"{_have(mask.sum())} {description} (e.g. {shown} in row {first}).",
-                          f"{_rows_zh(mask.sum())}{description.zh} (例如第 {first} 行的 "
-                          f"{shown})。"), fix)
-        if col.required and blank.any():
-            n, first = blank.sum(), blank.idxmax()
-            self.add(col.name, blank,
-                     Note(f"{_have(n)} a blank in a required column (e.g. row {first}).",
-                          f"{_rows_zh(n)}的必填列为空 (例如第 {first} 行)。"),
-                     Note(f"Fill in {col.name!r} or remove those rows.",
-                          f"请填写 {col.name!r}, 或删除这些行。"))
-        return _fill(values, col)
+            shown = [c for c in dict.fromkeys(rule.shown) if c != ROW]
+            first = (frame.filter(rule.flag).sort(ROW).head(10).select(ROW, *shown)
+                     .collect().rows(named=True))
+            what, fix = rule.message(n, first[0])
+            self._add(rule.column, tuple(int(r[ROW]) for r in first), n, what, fix,
+                      rule.severity)
+            if rule.severity == "error" and not rule.drop:  # ambiguous dates
+                self.unusable.append(Note(
+                    f"the dates in {rule.column!r} could be day/month or month/day",
+                    f"{rule.column!r} 中的日期既可能是日/月也可能是月/日"))
 
-    def _value_checks(self, typed: pd.DataFrame, missing: set[str]) -> None:
-        """pandera: bounds, codes and references per column, row relations, duplicate keys."""
-        checks: dict[str, list[pa.Check]] = {}
+    # -- parsing -------------------------------------------------------------------------------
+
+    def _dates(self, frame: nw.LazyFrame,
+               schema) -> tuple[nw.LazyFrame, dict[str, tuple[list[str], bool]]]:
+        """Parse the text date columns: per column, the format that fits the most cells, and
+        whether the column is ambiguous (day/month and month/day both fit best and read some
+        cell differently). Formats are tried on the distinct texts (with their counts), whose
+        dates are then joined back: a column of 2M cells has a few hundred distinct dates."""
+        columns = [c.name for c in self.t.columns if c.dtype == "date" and c.name in schema
+                   and not _is_temporal(schema[c.name])]
+        out = {}
+        for c in columns:
+            names = ([self.forced[(self.name, c)]] if (self.name, c) in self.forced
+                     else list(DATE_FORMATS))
+            text = nw.col(_t(c))
+            distinct = _materialise(frame.group_by(_t(c)).agg(nw.len().alias("__n")))
+            fits = distinct.select(*(
+                (nw.col("__n") * (~_date_in(text, f).is_null()).cast(nw.Int64)).sum().alias(f)
+                for f in names)).collect().rows(named=True)[0]
+            counts = {f: int(fits[f] or 0) for f in names}
+            best = max(counts.values())
+            top = [f for f in names if counts[f] == best and best > 0]
+            ambiguous = {"MM/DD/YYYY", "DD/MM/YYYY"} <= set(top) and bool(distinct.select(
+                _day_month_differ(text).any()).collect().item())
+            out[c] = (top, ambiguous)
+            dates = (_date_in(text, top[0]) if top and not ambiguous
+                     else nw.lit(None).cast(nw.Date))
+            frame = frame.join(distinct.select(_t(c), dates.alias(_p(c)),
+                                               _day_month_differ(text).alias(f"__differ_{c}")),
+                               on=_t(c), how="left")
+        return frame, out
+
+    def _parse(self, col: Column, dtype, formats) -> tuple[nw.Expr, list[_Rule]]:
+        """The column's typed values and the rules for unparseable cells and required blanks."""
+        value, blank, issues = _PARSERS[col.dtype][1](col, dtype, formats)
+        rules = []
+        for flag, description, fix, drop in issues:
+            if not drop:  # ambiguous day/month: reported, kept, and the table is unusable
+                rules.append(_Rule(col.name, flag, lambda n, first, f=fix, c=col.name: (
+                    Note(f"{_have(n)} a date that could be day/month or month/day (e.g. "
+                         f"{_show(first[c])}), and no value in {c!r} settles which.",
+                         f"{_rows_zh(n)}的日期既可能是日/月也可能是月/日 (例如 "
+                         f"{_show(first[c])}), 且 {c!r} 中没有能确定顺序的值。"), f),
+                    drop=False, shown=(col.name,)))
+                continue
+            rules.append(_Rule(col.name, flag, lambda n, first, d=description, f=fix, c=col.name: (
+                Note(f"{_have(n)} {d} (e.g. {_show(first[c])} in row {first[ROW]}).",
+                     f"{_rows_zh(n)}{d.zh} (例如第 {first[ROW]} 行的 {_show(first[c])})。"), f),
+                shown=(col.name,)))
+        if col.required:
+            rules.append(_Rule(col.name, blank, lambda n, first, c=col.name: (
+                Note(f"{_have(n)} a blank in a required column (e.g. row {first[ROW]}).",
+                     f"{_rows_zh(n)}的必填列为空 (例如第 {first[ROW]} 行)。"),
+                Note(f"Fill in {c!r} or remove those rows.", f"请填写 {c!r}, 或删除这些行。"))))
+        return value, rules
+
+    # -- value checks ------------------------------------------------------------------------
+
+    def _value_checks(self, work: nw.LazyFrame,
+                      missing: set[str]) -> tuple[nw.LazyFrame, list[_Rule]]:
+        """Bounds, codes and references per column, row relations, duplicate keys."""
+        work = _materialise(work)
+        rules: list[_Rule] = []
         for col in self.t.columns:
-            own = checks.setdefault(col.name, [])
+            value, shown = nw.col(_v(col.name)), (_v(col.name),)
             if col.nonnegative:
-                own.append(pa.Check(lambda s: s >= 0, error="negative", ignore_na=True))
+                rules.append(_Rule(col.name, value < 0, self._negative(col.name), shown=shown))
             if col.maximum is not None:
-                own.append(pa.Check.le(col.maximum, error="maximum", ignore_na=True))
+                rules.append(_Rule(col.name, value > col.maximum, self._maximum(col),
+                                   shown=shown))
             if col.choices is not None:
-                own.append(pa.Check.isin(col.choices, error="choices", ignore_na=True))
+                rules.append(_Rule(col.name, ~value.is_null() & ~value.is_in(col.choices),
+                                   self._choices(col), shown=shown))
         known = self._reference("orders", "sub_order_id")
         if self.name == "returns" and known is not None:
-            checks["sub_order_id"].append(
-                pa.Check(lambda s: s.isin(known), error="unknown_order", ignore_na=True))
-        runs = [(pa.DataFrameSchema({c: pa.Column(checks=k, nullable=True)
-                                     for c, k in checks.items() if k}), typed)]
+            hits = known.select(nw.col("sub_order_id").alias(_v("sub_order_id"))).unique()
+            work = work.join(hits.with_columns(nw.lit(True).alias("__order")),
+                             on=_v("sub_order_id"), how="left")
+            rules.append(_Rule("sub_order_id", ~nw.col(_v("sub_order_id")).is_null()
+                               & nw.col("__order").is_null(), self._unknown_order,
+                               shown=(_v("sub_order_id"),)))
         if self.name in _NOT_ABOVE:
             low, high, *_ = _NOT_ABOVE[self.name]
             if not {low, high} & missing:
-                runs.append((pa.DataFrameSchema(checks=[pa.Check(
-                    lambda d: ~(d[low] > d[high]), error="not_above")]), typed[[low, high]]))
-        key = list(self.t.key)
-        if not set(key) & missing:
-            keys = typed[key].dropna()
-            runs.append((pa.DataFrameSchema(unique=key, report_duplicates="exclude_first"), keys))
-        failures = []
-        for schema, frame in runs:
-            try:
-                schema.validate(frame, lazy=True)
-            except pa.errors.SchemaErrors as exc:
-                failures.append(exc.failure_cases)
-        if failures:
-            self._report_failures(pd.concat(failures), typed)
+                rules.append(_Rule(low, nw.col(_v(low)) > nw.col(_v(high)), self._not_above,
+                                   shown=(_v(low), _v(high))))
+        key = [_v(k) for k in self.t.key]
+        if not set(self.t.key) & missing:
+            filled = nw.all_horizontal(*(~nw.col(k).is_null() for k in key),
+                                       ignore_nulls=True)
+            repeats = (work.filter(filled).group_by(*key).agg(nw.len().alias("__n"))
+                       .filter(nw.col("__n") > 1).select(nw.len()).collect().item())
+            if repeats:
+                work = work.with_columns(nw.col(ROW).min().over(*key).alias("__first"))
+                rules.append(_Rule(", ".join(self.t.key),
+                                   filled & (nw.col(ROW) != nw.col("__first")), self._repeat,
+                                   shown=("__first",)))
+        return work, rules
 
-    def _report_failures(self, cases: pd.DataFrame, typed: pd.DataFrame) -> None:
-        index = typed.index
-        for check, group in cases.groupby("check", sort=False):
-            if check in ("not_above", "multiple_fields_uniqueness"):
-                column = self.t.key if check != "not_above" else _NOT_ABOVE[self.name][:1]
-                self._report_rows(check, ", ".join(column), index.isin(group["index"]), typed)
-                continue
-            for column, cells in group.groupby("column", sort=False):
-                self._report_cells(check, column, index.isin(cells["index"]), typed[column])
+    def _negative(self, column: str):
+        kind = _number_kind(column)
+        return lambda n, first: (
+            Note(f"{_have(n)} a negative value (e.g. {_example(first, column)}).",
+                 f"{_rows_zh(n)}含有负值 ({_example_zh(first, column)})。"),
+            Note(f"{kind.capitalize()} must be ≥ 0: correct those rows or remove them (returns "
+                 "belong in the returns table).",
+                 f"{_KIND_ZH[kind]}必须 ≥ 0: 请更正或删除这些行 (退货应记录在 returns 表中)。"))
 
-    def _report_cells(self, check: str, column: str, mask: np.ndarray, values: pd.Series) -> None:
-        mask = pd.Series(mask, index=values.index)
-        first, n = mask.idxmax(), mask.sum()
-        shown = _show(values.loc[first])
-        example = f"{shown} in row {first}"
-        example_zh = f"例如第 {first} 行的 {shown}"
-        col = self.t.column(column)
-        if check == "negative":
-            kind = _number_kind(column)
-            self.add(column, mask, Note(f"{_have(n)} a negative value (e.g. {example}).",
-                                        f"{_rows_zh(n)}含有负值 ({example_zh})。"),
-                     Note(f"{kind.capitalize()} must be ≥ 0: correct those rows or remove them "
-                          "(returns belong in the returns table).",
-                          f"{_KIND_ZH[kind]}必须 ≥ 0: 请更正或删除这些行 (退货应记录在 returns "
-                          "表中)。"))
-        elif check == "maximum":
-            self.add(column, mask, Note(f"{_have(n)} a value above {col.maximum:g} "
-                                        f"(e.g. {example}).",
-                                        f"{_rows_zh(n)}的值大于 {col.maximum:g} ({example_zh})。"),
-                     Note(f"{column} is a score from 0 to {col.maximum:g}.",
-                          f"{column} 是 0 到 {col.maximum:g} 的评分。"))
-        elif check == "choices":
-            codes = ", ".join(col.choices)
-            self.add(column, mask, Note(f"{_have(n)} an unknown code (e.g. {example}).",
-                                        f"{_rows_zh(n)}含有未知代码 ({example_zh})。"),
-                     Note(f"Use one of: {codes} (upper/lower case does not matter).",
-                          f"请使用以下之一: {codes} (不区分大小写)。"))
-        else:  # unknown_order
-            self.add(column, mask,
-                     Note(f"{_have(n)} a sub_order_id that is not in orders (e.g. {example}).",
-                          f"{_rows_zh(n)}的 sub_order_id 不在 orders 中 ({example_zh})。"),
-                     Note("Add the orders table rows for these sub-orders (a refund needs its "
-                          "purchase), or check that the ids match exactly.",
-                          "请在 orders 表中补充这些子订单的行 (退款须有对应的购买), 或检查 ID "
-                          "是否完全一致。"))
+    def _maximum(self, col: Column):
+        top = f"{col.maximum:g}"
+        return lambda n, first: (
+            Note(f"{_have(n)} a value above {top} (e.g. {_example(first, col.name)}).",
+                 f"{_rows_zh(n)}的值大于 {top} ({_example_zh(first, col.name)})。"),
+            Note(f"{col.name} is a score from 0 to {top}.", f"{col.name} 是 0 到 {top} 的评分。"))
 
-    def _report_rows(self, check: str, column: str, mask: np.ndarray, typed: pd.DataFrame) -> None:
-        mask = pd.Series(mask, index=typed.index)
-        first, n = mask.idxmax(), mask.sum()
-        if check == "not_above":
-            low, high, description, fix = _NOT_ABOVE[self.name]
-            pair = (f"{low} {_show(typed.at[first, low])} > {high} "
-                    f"{_show(typed.at[first, high])}")
-            self.add(column, mask, Note(f"{_have(n)} {description} (e.g. row {first}: {pair}).",
-                                        f"{_rows_zh(n)}{description.zh} (例如第 {first} 行: "
-                                        f"{pair})。"), fix)
-            return
-        key = list(self.t.key)
-        same = (typed[key] == typed.loc[first, key]).all(axis=1)
-        earlier = same.idxmax()
-        self.add(column, mask,
-                 Note(f"{_have(n)} a key ({column}) already used by an earlier row (e.g. row "
-                      f"{first} repeats row {earlier}).",
-                      f"{_rows_zh(n)}的键 ({column}) 与前面的行重复 (例如第 {first} 行重复第 "
-                      f"{earlier} 行)。"),
-                 Note("Keep one row per key: the first is used, the repeats are dropped. Sum or "
-                      "remove the repeats in your file.",
-                      "每个键只保留一行: 使用第一行, 重复的行被剔除。请在文件中合计或删除重复行。"))
+    def _choices(self, col: Column):
+        codes = ", ".join(col.choices or ())
+        return lambda n, first: (
+            Note(f"{_have(n)} an unknown code (e.g. {_example(first, col.name)}).",
+                 f"{_rows_zh(n)}含有未知代码 ({_example_zh(first, col.name)})。"),
+            Note(f"Use one of: {codes} (upper/lower case does not matter).",
+                 f"请使用以下之一: {codes} (不区分大小写)。"))
 
-    def _finish(self, typed: pd.DataFrame) -> None:
-        """Drop bad rows, fill cost-based values, add warnings on the rows kept."""
-        self.report.rows_dropped[self.name] = int(self.bad.sum())
-        if not self.unusable and typed.empty:
+    @staticmethod
+    def _unknown_order(n: int, first: dict) -> tuple[Note, Note]:
+        return (Note(f"{_have(n)} a sub_order_id that is not in orders (e.g. "
+                     f"{_example(first, 'sub_order_id')}).",
+                     f"{_rows_zh(n)}的 sub_order_id 不在 orders 中 "
+                     f"({_example_zh(first, 'sub_order_id')})。"),
+                Note("Add the orders table rows for these sub-orders (a refund needs its "
+                     "purchase), or check that the ids match exactly.",
+                     "请在 orders 表中补充这些子订单的行 (退款须有对应的购买), 或检查 ID "
+                     "是否完全一致。"))
+
+    def _not_above(self, n: int, first: dict) -> tuple[Note, Note]:
+        low, high, description, fix = _NOT_ABOVE[self.name]
+        row = first[ROW]
+        pair = f"{low} {_show(first[_v(low)])} > {high} {_show(first[_v(high)])}"
+        return (Note(f"{_have(n)} {description} (e.g. row {row}: {pair}).",
+                     f"{_rows_zh(n)}{description.zh} (例如第 {row} 行: {pair})。"), fix)
+
+    def _repeat(self, n: int, first: dict) -> tuple[Note, Note]:
+        column, row, earlier = ", ".join(self.t.key), first[ROW], first["__first"]
+        return (Note(f"{_have(n)} a key ({column}) already used by an earlier row (e.g. row "
+                     f"{row} repeats row {earlier}).",
+                     f"{_rows_zh(n)}的键 ({column}) 与前面的行重复 (例如第 {row} 行重复第 "
+                     f"{earlier} 行)。"),
+                Note("Keep one row per key: the first is used, the repeats are dropped. Sum or "
+                     "remove the repeats in your file.",
+                     "每个键只保留一行: 使用第一行, 重复的行被剔除。请在文件中合计或删除重复行。"))
+
+    # -- the rows kept -----------------------------------------------------------------------
+
+    def _finish(self, typed: nw.LazyFrame, n_left: int) -> None:
+        """Fill cost-based values, add warnings on the rows kept, keep the clean table."""
+        self.report.rows_dropped[self.name] = self.dropped
+        if not self.unusable and n_left == 0:
             self.unusable.append(Note("no usable rows are left after removing the rows with "
                                       "errors", "剔除有错误的行后没有可用的行"))
         if self.unusable:
@@ -414,328 +608,346 @@ class _TableCheck:
             self._check_refund_after_payment(typed)
         if self.name == "batches" and "inventory" in self.clean:
             self._check_batches_reconcile(typed, self.clean["inventory"])
-        self.clean[self.name] = typed.reset_index(drop=True)
+        self.clean[self.name] = typed
 
-    def _value_at_cost(self, typed: pd.DataFrame, units: str) -> pd.DataFrame:
-        blank = typed["value"].isna()
-        if not blank.any():
-            return typed
+    def _warn(self, frame: nw.LazyFrame, rule: _Rule) -> None:
+        """Count one warning's rows and report it (the rows are kept)."""
+        n = frame.select(rule.flag.fill_null(False).cast(nw.Int64).sum()).collect().item()
+        self._report([rule], frame, {0: n})
+
+    def _value_at_cost(self, typed: nw.LazyFrame, units: str) -> nw.LazyFrame:
+        """value = units × skus.unit_cost where value is blank (the contract's default)."""
+        blank = nw.col("value").is_null()
         skus = self.clean.get("skus")
         if skus is None:
-            n = blank.sum()
-            self.add("value", blank,
-                     Note(f"{_have(n)} no value, and it cannot be computed as {units} × "
-                          "unit_cost without a usable skus table.",
-                          f"{_rows_zh(n)}没有 value, 且缺少可用的 skus 表, 无法按 {units} × "
-                          "unit_cost 计算。"),
-                     Note("Add the skus table (with unit_cost), or fill in value.",
-                          "请添加 skus 表 (含 unit_cost), 或填写 value。"), "warning")
+            self._warn(typed, _Rule("value", blank, lambda n, first: (
+                Note(f"{_have(n)} no value, and it cannot be computed as {units} × unit_cost "
+                     "without a usable skus table.",
+                     f"{_rows_zh(n)}没有 value, 且缺少可用的 skus 表, 无法按 {units} × "
+                     "unit_cost 计算。"),
+                Note("Add the skus table (with unit_cost), or fill in value.",
+                     "请添加 skus 表 (含 unit_cost), 或填写 value。")), "warning"))
             return typed
-        cost = typed["sku"].map(skus.set_index("sku")["unit_cost"])
-        return typed.assign(value=typed["value"].fillna(typed[units] * cost))
+        cost = skus.select("sku", nw.col("unit_cost").alias("__cost"))
+        valued = typed.join(cost, on="sku", how="left").with_columns(
+            nw.when(blank).then(nw.col(units) * nw.col("__cost")).otherwise(nw.col("value"))
+            .alias("value")).drop("__cost")
+        return _materialise(valued)
 
-    def _reference(self, table: str, column: str) -> pd.Series | None:
-        """The values of a column of a table checked before; None when it has none to compare."""
-        values = self.parsed[table][column].dropna() if table in self.parsed else None
-        return values if values is not None and len(values) else None
+    def _reference(self, table: str, column: str) -> nw.LazyFrame | None:
+        """A table checked before, when its ``column`` has values to compare with."""
+        frame = self.parsed.get(table)
+        if frame is None or not frame.select((~nw.col(column).is_null()).any()).collect().item():
+            return None
+        return frame
 
-    def _check_master(self, typed: pd.DataFrame, column: str, master: str) -> None:
+    def _check_master(self, typed: nw.LazyFrame, column: str, master: str) -> None:
+        if self.name == master or column not in typed.collect_schema().names():
+            return
         known = self._reference(master, column)
-        if self.name == master or column not in typed or known is None:
+        if known is None:
             return
-        unknown = typed[column].notna() & ~typed[column].isin(known)
-        if unknown.any():
-            first, n = unknown.idxmax(), unknown.sum()
-            distinct = typed.loc[unknown, column].nunique()
-            shown = _show(typed.at[first, column])
-            self.add(column, unknown,
-                     Note(f"{_have(n)} a {column} that is not in {master} ({distinct} distinct, "
-                          f"e.g. {shown} in row {first}).",
-                          f"{_rows_zh(n)}的 {column} 不在 {master} 中 ({distinct} 个不同值, "
-                          f"例如第 {first} 行的 {shown})。"),
-                     Note(f"Add them to {master}, or check that the codes match exactly (spaces, "
-                          "leading zeros); KPIs that group or value by them leave these rows out.",
-                          f"请将它们添加到 {master}, 或检查代码是否完全一致 (空格、前导零); "
-                          "按其分组或计价的 KPI 会剔除这些行。"), "warning")
+        hits = known.select(column).filter(~nw.col(column).is_null()).unique()
+        joined = typed.join(hits.with_columns(nw.lit(True).alias("__known")), on=column,
+                            how="left")
+        flag = ~nw.col(column).is_null() & nw.col("__known").is_null()
+        n, distinct = joined.filter(flag).select(
+            nw.len(), nw.col(column).n_unique()).collect().row(0)
+        self._report([_Rule(column, flag, lambda n, first: (
+            Note(f"{_have(n)} a {column} that is not in {master} ({distinct} distinct, e.g. "
+                 f"{_show(first[column])} in row {first[ROW]}).",
+                 f"{_rows_zh(n)}的 {column} 不在 {master} 中 ({distinct} 个不同值, 例如第 "
+                 f"{first[ROW]} 行的 {_show(first[column])})。"),
+            Note(f"Add them to {master}, or check that the codes match exactly (spaces, "
+                 "leading zeros); KPIs that group or value by them leave these rows out.",
+                 f"请将它们添加到 {master}, 或检查代码是否完全一致 (空格、前导零); "
+                 "按其分组或计价的 KPI 会剔除这些行。")), "warning", shown=(column,))],
+            joined, {0: n})
 
-    def _check_refund_after_payment(self, typed: pd.DataFrame) -> None:
-        if self._reference("orders", "paid_date") is None:
+    def _check_refund_after_payment(self, typed: nw.LazyFrame) -> None:
+        orders = self._reference("orders", "paid_date")
+        if orders is None:
             return
-        orders = self.parsed["orders"]
-        paid = orders.drop_duplicates("sub_order_id").set_index("sub_order_id")["paid_date"]
-        early = typed["refund_date"] < typed["sub_order_id"].map(paid)
-        if early.any():
-            first, n = early.idxmax(), early.sum()
-            self.add("refund_date", early,
-                     Note(f"{_have(n)} a refund_date before the order's paid_date (e.g. row "
-                          f"{first}).",
-                          f"{_rows_zh(n)}的 refund_date 早于订单的 paid_date (例如第 {first} 行)。"),
-                     Note("Check the dates: a refund comes after the payment.",
-                          "请检查日期: 退款应在付款之后。"), "warning")
+        paid = orders.filter(nw.col(ROW) == nw.col(ROW).min().over("sub_order_id")).select(
+            "sub_order_id", nw.col("paid_date").alias("__paid"))
+        joined = typed.join(paid, on="sub_order_id", how="left")
+        self._warn(joined, _Rule("refund_date", nw.col("refund_date") < nw.col("__paid"),
+                                 lambda n, first: (
+            Note(f"{_have(n)} a refund_date before the order's paid_date (e.g. row "
+                 f"{first[ROW]}).",
+                 f"{_rows_zh(n)}的 refund_date 早于订单的 paid_date (例如第 {first[ROW]} 行)。"),
+            Note("Check the dates: a refund comes after the payment.",
+                 "请检查日期: 退款应在付款之后。")), "warning"))
 
-    def _check_batches_reconcile(self, batches: pd.DataFrame, inventory: pd.DataFrame) -> None:
+    def _check_batches_reconcile(self, batches: nw.LazyFrame, inventory: nw.LazyFrame) -> None:
         """Σ batch units per cell and batch date vs inventory on_hand_units (1% tolerance)."""
         cell = ["date", "sku", "warehouse"]
-        dates = batches["date"].unique()
-        lots = batches.groupby(cell, as_index=False)["units"].sum()
-        stock = inventory.loc[inventory["date"].isin(dates), [*cell, "on_hand_units"]]
-        both = lots.merge(stock, on=cell, how="outer")
-        both = both[both["date"].isin(inventory["date"])].fillna({"units": 0, "on_hand_units": 0})
-        off = both[(both["units"] - both["on_hand_units"]).abs() > 0.01 * both["on_hand_units"]]
-        if off.empty:
+        days = inventory.select("date").unique().join(batches.select("date").unique(),
+                                                      on="date", how="inner")
+        lots = (batches.join(days, on="date", how="semi").group_by(*cell)
+                .agg(nw.col("units").sum()))
+        stock = inventory.join(days, on="date", how="semi").select(*cell, "on_hand_units")
+        cells = nw.concat([lots.select(cell), stock.select(cell)], how="vertical").unique()
+        both = (cells.join(lots, on=cell, how="left").join(stock, on=cell, how="left")
+                .with_columns(nw.col("units").fill_null(0.0), nw.col("on_hand_units").fill_null(0.0)))
+        off = both.filter((nw.col("units") - nw.col("on_hand_units")).abs()
+                          > 0.01 * nw.col("on_hand_units"))
+        summary = off.select(nw.len(), nw.col("date").n_unique()).collect().row(0)
+        if not summary[0]:
             return
-        rows = batches.set_index(cell).index.isin(off.set_index(cell).index)
-        first = off.iloc[0]
-        dates, day = off["date"].nunique(), f"{first['date']:%Y-%m-%d}"
-        units, on_hand = f"{first['units']:g}", f"{first['on_hand_units']:g}"
-        self.add("units", pd.Series(rows, index=batches.index),
-                 Note(f"On {dates} snapshot date(s), batch units do not add up to inventory "
-                      f"on_hand_units for {len(off)} sku-warehouse cells (e.g. {day}, "
-                      f"{first['sku']} in {first['warehouse']}: batches {units} vs on hand "
-                      f"{on_hand}).",
-                      f"在 {dates} 个快照日期上, 有 {len(off)} 个 sku-仓库组合的批次数量合计与 "
-                      f"inventory 的 on_hand_units 不符 (例如 {day}, {first['sku']} 在 "
-                      f"{first['warehouse']}: 批次 {units}, 在库 {on_hand})。"),
-                 Note("Export batches and inventory from the same snapshot; otherwise stock-age "
-                      "shares can exceed 100%.",
-                      "请从同一快照导出 batches 和 inventory; 否则库龄占比可能超过 100%。"),
-                 "warning")
+        n_cells, n_dates = int(summary[0]), int(summary[1])
+        first = off.sort(*cell).head(1).collect().rows(named=True)[0]
+        flagged = batches.join(off.select(cell).with_columns(nw.lit(True).alias("__off")),
+                               on=cell, how="left")
+        day, units, on_hand = (f"{first['date']:%Y-%m-%d}", f"{first['units']:g}",
+                               f"{first['on_hand_units']:g}")
+        sku, warehouse = first["sku"], first["warehouse"]
+        self._warn(flagged, _Rule("units", ~nw.col("__off").is_null(), lambda n, _: (
+            Note(f"On {n_dates} snapshot date(s), batch units do not add up to inventory "
+                 f"on_hand_units for {n_cells} sku-warehouse cells (e.g. {day}, {sku} in "
+                 f"{warehouse}: batches {units} vs on hand {on_hand}).",
+                 f"在 {n_dates} 个快照日期上, 有 {n_cells} 个 sku-仓库组合的批次数量合计与 "
+                 f"inventory 的 on_hand_units 不符 (例如 {day}, {sku} 在 {warehouse}: 批次 "
+                 f"{units}, 在库 {on_hand})。"),
+            Note("Export batches and inventory from the same snapshot; otherwise stock-age "
+                 "shares can exceed 100%.",
+                 "请从同一快照导出 batches 和 inventory; 否则库龄占比可能超过 100%。")),
+            "warning"))
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing. Each parser returns (values, blank mask, issues); an issue is (mask of bad cells,
-# description, fix) or (_Ambiguous, description, fix), as Notes; the description's Chinese
-# follows "N 行" (N rows).
+# Parsing, as expressions. Each parser returns (values, blank flag, issues); an issue is (flag of
+# bad cells, description, fix, drop) with Notes; the description's Chinese follows "N 行".
 
 
-@dataclass(frozen=True)
-class _Ambiguous:
-    rows: pd.Series
+def _is_temporal(dtype) -> bool:
+    return dtype == nw.Date or dtype == nw.Datetime
 
 
-def _parse_text(raw: pd.Series, col: Column, forced: str | None):
-    text = _text(raw)
+def _text(name: str, dtype) -> nw.Expr:
+    """Cells as trimmed text; blank cells become null. Whole floats read as '12', not '12.0'
+    (Excel stores whole numbers as floats)."""
+    cell = nw.col(name)
+    if dtype == nw.String:
+        text = cell.str.strip_chars()
+    elif dtype.is_float():
+        whole = cell.is_finite() & (cell % 1 == 0) & (cell.abs() < 2**53)
+        as_int = nw.when(whole).then(cell).cast(nw.Int64).cast(nw.String)
+        text = nw.when(whole).then(as_int).otherwise(cell.cast(nw.String))
+    else:
+        text = cell.cast(nw.String)
+    return nw.when(text != "").then(text)
+
+
+def _blank(name: str, dtype) -> nw.Expr:
+    if dtype == nw.String:
+        return nw.col(name).is_null() | (nw.col(name).str.strip_chars() == "")
+    return nw.col(name).is_null()
+
+
+def _needs_text(col: Column, dtype) -> bool:
+    """Whether a column is parsed from its cells' text (not from typed cells)."""
+    if col.dtype in ("float", "int"):
+        return not dtype.is_numeric()
+    if col.dtype == "bool":
+        return dtype != nw.Boolean
+    if col.dtype in ("date", "month"):
+        return not _is_temporal(dtype)
+    return True
+
+
+def _pre_text(col: Column, dtype) -> nw.Expr:
+    text = nw.col(_t(col.name))
     if col.dtype == "code":
-        text = text.str.upper() if col.upper_case else text.str.lower()
-    return text, text.isna(), []
+        return text.str.to_uppercase() if col.upper_case else text.str.to_lowercase()
+    return text
 
 
-def _parse_number(raw: pd.Series, col: Column, forced: str | None):
-    if ptypes.is_numeric_dtype(raw) and not ptypes.is_bool_dtype(raw):
-        values, blank = raw.astype("float64"), raw.isna()
-    else:
-        text = _text(raw)
-        blank = text.isna()
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
-        retry = values.isna() & text.notna()
-        grouped = text[retry]
-        grouped = grouped[grouped.str.fullmatch(_GROUPED)]
-        values[grouped.index] = pd.to_numeric(
-            grouped.str.replace(r"[, \u00a0\u202f]", "", regex=True)).astype("float64")
-    bad = ~blank & ~np.isfinite(values)
+def _parse_text(col: Column, dtype, formats):
+    value = nw.col(_p(col.name))
+    return value, value.is_null(), []
+
+
+def _pre_number(col: Column, dtype) -> nw.Expr:
+    """Typed cells as they are; text cells plain (1.5, -2, 1e3) or with thousands separators
+    (1,234.5 / 1 234); anything else null."""
+    if not _needs_text(col, dtype):
+        return nw.col(col.name).cast(nw.Float64)
+    text = nw.col(_t(col.name))
+    return nw.when(text.str.contains(_PLAIN)).then(text).otherwise(
+        nw.when(text.str.contains(_GROUPED)).then(
+            text.str.replace_all(r"[, \u00a0\u202f]", ""))).cast(nw.Float64)
+
+
+def _parse_number(col: Column, dtype, formats):
+    """NaN and infinity are not numbers: reported like text."""
+    values = nw.col(_p(col.name))
+    blank = nw.col(_t(col.name)).is_null() if _needs_text(col, dtype) else values.is_null()
+    bad = ~blank & (values.is_null() | ~values.is_finite())
     kind = _number_kind(col.name)
-    issues = []
-    if bad.any():
-        whole = col.dtype == "int"
-        where = "a whole-number" if whole else "a number"
-        must = ("whole numbers" if whole else "numbers") + (" ≥ 0" if col.nonnegative else "")
-        must_zh = (" ≥ 0 的" if col.nonnegative else "") + ("整数" if whole else "数字")
-        issues.append((bad, Note(f"text in {where} column",
-                                 f"在{'整数' if whole else '数值'}列中含有文本"),
-                       Note(f"Remove the text or map the right column; {kind} must be {must} "
-                            "(thousands separators such as 1,234.5 are fine).",
-                            f"请删除文本或映射正确的列; {_KIND_ZH[kind]}必须是{must_zh} "
-                            "(可以带千位分隔符, 如 1,234.5)。")))
-    if col.dtype == "int":
+    whole = col.dtype == "int"
+    where = "a whole-number" if whole else "a number"
+    must = ("whole numbers" if whole else "numbers") + (" ≥ 0" if col.nonnegative else "")
+    must_zh = (" ≥ 0 的" if col.nonnegative else "") + ("整数" if whole else "数字")
+    issues = [(bad, Note(f"text in {where} column", f"在{'整数' if whole else '数值'}列中含有文本"),
+               Note(f"Remove the text or map the right column; {kind} must be {must} "
+                    "(thousands separators such as 1,234.5 are fine).",
+                    f"请删除文本或映射正确的列; {_KIND_ZH[kind]}必须是{must_zh} "
+                    "(可以带千位分隔符, 如 1,234.5)。"), True)]
+    if whole:
         fraction = ~bad & ~blank & (values % 1 != 0)
-        if fraction.any():
-            issues.append((fraction, Note("a fraction in a whole-number column",
-                                          "在整数列中含有小数"),
-                           Note(f"{col.name} counts whole units: use whole numbers.",
-                                f"{col.name} 按整数单位计数: 请使用整数。")))
-        bad |= fraction
-    return values.where(~bad), blank, issues
+        issues.append((fraction, Note("a fraction in a whole-number column", "在整数列中含有小数"),
+                       Note(f"{col.name} counts whole units: use whole numbers.",
+                            f"{col.name} 按整数单位计数: 请使用整数。"), True))
+        bad = bad | fraction
+    return nw.when(~bad).then(values), blank, issues
 
 
-def _parse_bool(raw: pd.Series, col: Column, forced: str | None):
-    text = _text(raw).str.lower()
-    values = text.map(_BOOLS)
-    blank = text.isna()
-    bad = ~blank & values.isna()
-    issues = [(bad, Note("a value that is not yes/no", "含有不是 是/否 的值"),
-               Note("Use true/false, 1/0, yes/no, y/n or 是/否.",
-                    "请使用 true/false、1/0、yes/no、y/n 或 是/否。"))] if bad.any() else []
-    return values, blank, issues
+def _pre_bool(col: Column, dtype) -> nw.Expr:
+    """Typed yes/no cells as they are; text lower-cased (compared with the words below)."""
+    if not _needs_text(col, dtype):
+        return nw.col(col.name)
+    return nw.col(_t(col.name)).str.to_lowercase()
 
 
-def _parse_month(raw: pd.Series, col: Column, forced: str | None):
-    is_dt = _datetime_cells(raw)
-    values = pd.Series(np.nan, index=raw.index, dtype="str")
-    if is_dt.any():
-        values[is_dt] = pd.to_datetime(raw[is_dt]).dt.strftime("%Y-%m")
-    text = _text(raw)
-    todo = text.notna() & ~is_dt
-    codes, uniq = pd.factorize(text[todo])
-    uniq = pd.Series(uniq, dtype="str")
-    found = pd.Series(np.nan, index=uniq.index, dtype="str")
-    for pattern in _MONTH_PATTERNS:
-        part = uniq.str.extract(f"^{pattern}$")
-        ok = part[1].notna() & part[1].astype(float).between(1, 12) & found.isna()
-        found[ok] = part.loc[ok, 0] + "-" + part.loc[ok, 1].str.zfill(2)
-    if todo.any():
-        values[todo] = found.take(codes).to_numpy()
-    blank = text.isna()
-    bad = ~blank & values.isna()
-    issues = [(bad, Note("a value that is not a month YYYY-MM", "含有不是 YYYY-MM 月份的值"),
-               Note("Write months as YYYY-MM, e.g. 2024-03 (2024/03, 202403 and 2024年3月 are "
-                    "read too).",
-                    "月份请写成 YYYY-MM, 例如 2024-03 (也能识别 2024/03、202403 和 2024年3月)。"))
-              ] if bad.any() else []
-    return values, blank, issues
+def _parse_bool(col: Column, dtype, formats):
+    values = nw.col(_p(col.name))
+    if not _needs_text(col, dtype):
+        return values, values.is_null(), []
+    blank = values.is_null()
+    bad = ~blank & ~values.is_in(_TRUE + _FALSE)
+    issue = (bad, Note("a value that is not yes/no", "含有不是 是/否 的值"),
+             Note("Use true/false, 1/0, yes/no, y/n or 是/否.",
+                  "请使用 true/false、1/0、yes/no、y/n 或 是/否。"), True)
+    return nw.when(~bad).then(values.is_in(_TRUE)), blank, [issue]
 
 
-def _parse_date(raw: pd.Series, col: Column, forced: str | None):
+def _pre_month(col: Column, dtype) -> nw.Expr:
+    """Months as 'YYYY-MM' text, from dates or from YYYY-MM, YYYY/M, YYYYMM, YYYY年M月."""
+    if not _needs_text(col, dtype):
+        return nw.col(col.name).dt.to_string("%Y-%m")
+    text = nw.col(_t(col.name))
+    fits = text.str.contains(_MONTH)
+    month = nw.when(fits).then(text.str.slice(4).str.replace_all(r"\D", "")).cast(nw.Int64)
+    return nw.when(fits & (month >= 1) & (month <= 12)).then(nw.concat_str(
+        [text.str.slice(0, 4), nw.lit("-"), month.cast(nw.String).str.zfill(2)]))
+
+
+def _parse_month(col: Column, dtype, formats):
+    values = nw.col(_p(col.name))
+    if not _needs_text(col, dtype):
+        return values, values.is_null(), []
+    blank = nw.col(_t(col.name)).is_null()
+    issue = (~blank & values.is_null(),
+             Note("a value that is not a month YYYY-MM", "含有不是 YYYY-MM 月份的值"),
+             Note("Write months as YYYY-MM, e.g. 2024-03 (2024/03, 202403 and 2024年3月 are "
+                  "read too).",
+                  "月份请写成 YYYY-MM, 例如 2024-03 (也能识别 2024/03、202403 和 2024年3月)。"),
+             True)
+    return values, blank, [issue]
+
+
+def _pre_date(col: Column, dtype) -> nw.Expr:
+    """Typed dates and datetimes (local time kept) as dates; text dates are joined in by
+    ``_TableCheck._dates``."""
+    cells = nw.col(col.name)
+    if dtype == nw.Datetime and dtype.time_zone is not None:
+        cells = cells.dt.replace_time_zone(None)
+    return cells.cast(nw.Date)
+
+
+def _parse_date(col: Column, dtype, formats: tuple[list[str], bool] | None):
     """One format per column: the one that fits the most cells; day/month vs month/day is
-    never guessed (reported as ambiguous unless ``forced``)."""
-    is_dt = _datetime_cells(raw)
-    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    if is_dt.any():
-        stamps = pd.to_datetime(raw[is_dt])
-        if stamps.dt.tz is not None:
-            stamps = stamps.dt.tz_localize(None)
-        values[is_dt] = stamps.dt.normalize().astype("datetime64[us]")
-    text = _text(raw)
-    blank = text.isna()
-    todo = ~blank & ~is_dt
+    never guessed (reported as ambiguous unless the format is chosen)."""
+    values = nw.col(_p(col.name))
     issues = []
-    if todo.any():
-        codes, uniq = pd.factorize(text[todo])
-        uniq = pd.Series(uniq, dtype="str")
-        names = [forced] if forced else list(DATE_FORMATS)
-        parses = {name: _dates_in_format(uniq, name) for name in names}
-        counts = {name: int(p.notna().sum()) for name, p in parses.items()}
-        best = max(counts.values())
-        top = [name for name in names if counts[name] == best and best > 0]
-        if {"MM/DD/YYYY", "DD/MM/YYYY"} <= set(top):
-            mdy, dmy = parses["MM/DD/YYYY"], parses["DD/MM/YYYY"]
-            differ = (mdy != dmy) & mdy.notna() & dmy.notna()
-            if differ.any():
-                rows = todo.copy()
-                rows[todo] = differ.take(codes).to_numpy()
-                example = repr(uniq[differ].iloc[0])
-                return values, blank, [(_Ambiguous(rows), Note(
-                    f"a date that could be day/month or month/day (e.g. {example}), and no "
-                    f"value in {col.name!r} settles which.",
-                    f"的日期既可能是日/月也可能是月/日 (例如 {example}), 且 {col.name!r} "
-                    "中没有能确定顺序的值。"),
-                    Note("Choose the order for this column (DD/MM/YYYY or MM/DD/YYYY), or write "
-                         "the dates as YYYY-MM-DD.",
-                         "请为该列选择日期顺序 (DD/MM/YYYY 或 MM/DD/YYYY), 或将日期写成 "
-                         "YYYY-MM-DD。"))]
-        if top:
-            values[todo] = parses[top[0]].take(codes).to_numpy()
-        bad = todo & values.isna()
-        if bad.any():
-            accepted = ", ".join(DATE_FORMATS)
-            fits = f"the column's format {top[0]}" if top else f"an accepted format ({accepted})"
-            fits_zh = f"该列的格式 {top[0]} " if top else f"任何可接受的格式 ({accepted}) "
-            issues.append((bad, Note(f"a value that is not a date in {fits}",
-                                     f"含有无法按{fits_zh}识别为日期的值"),
-                           Note("Write every date of the column in one format, best YYYY-MM-DD; "
-                                "check that the day exists.",
-                                "该列的所有日期请使用同一种格式, 最好是 YYYY-MM-DD; 并检查日期"
-                                "是否存在。")))
-    far = values.notna() & ~values.between(_FIRST_DAY, _LAST_DAY)
-    if far.any():
-        values[far] = pd.NaT
-        issues.append((far, Note("a date outside the years 1678–2261",
-                                 "含有 1678–2261 年范围之外的日期"),
-                       Note("Correct the year, or leave the cell blank when there is no date "
-                            "(e.g. 9999-12-31 for 'never expires').",
-                            "请更正年份; 没有日期时请留空 (例如用 9999-12-31 表示“永不过期”时)。")))
-    return values, blank, issues
-
-
-_PARSERS = {"str": _parse_text, "code": _parse_text, "float": _parse_number,
-            "int": _parse_number, "bool": _parse_bool, "month": _parse_month,
-            "date": _parse_date}
-
-
-def _dates_in_format(uniq: pd.Series, name: str) -> pd.Series:
-    """Dates of the distinct texts under one format (NaT where the text does not fit it)."""
-    pattern, order = DATE_FORMATS[name]
-    parts = uniq.str.extract(f"^{pattern}{_TIME}$").astype("float64")
-    parts.columns = list(order)
-    stamps = pd.to_datetime(pd.DataFrame({"year": parts["y"], "month": parts["m"],
-                                          "day": parts["d"]}), errors="coerce")
-    return stamps.astype("datetime64[us]")
-
-
-def _datetime_cells(raw: pd.Series) -> pd.Series:
-    """Cells that already hold a date or datetime (Excel, parquet), not text."""
-    if ptypes.is_datetime64_any_dtype(raw):
-        return raw.notna()
-    if raw.dtype != object:
-        return pd.Series(False, index=raw.index)
-    kind = ptypes.infer_dtype(raw, skipna=True)
-    if kind in ("date", "datetime", "datetime64"):
-        return raw.notna()
-    if kind.startswith("mixed"):
-        return raw.map(lambda v: isinstance(v, (dt.date, np.datetime64)))
-    return pd.Series(False, index=raw.index)
-
-
-def _text(raw: pd.Series) -> pd.Series:
-    """Cells as trimmed text (pandas str dtype); blank cells become missing (NaN)."""
-    if ptypes.is_float_dtype(raw):
-        text = raw.astype("str")
-        whole = raw.notna() & np.isfinite(raw) & (raw % 1 == 0) & (raw.abs() < 2**53)
-        text[whole] = raw[whole].astype("int64").astype("str")
-    elif raw.dtype == object and ptypes.infer_dtype(raw, skipna=True) not in ("string", "empty"):
-        text = raw.map(_cell_text, na_action="ignore").astype("str")
+    if not _needs_text(col, dtype):
+        blank = values.is_null()
     else:
-        text = raw.astype("str")
-    text = text.str.strip()
-    return text.mask(text == "")
+        blank = nw.col(_t(col.name)).is_null()
+        top, ambiguous = formats or ([], False)
+        if ambiguous:
+            return values, blank, [(nw.col(f"__differ_{col.name}"), None, Note(
+                "Choose the order for this column (DD/MM/YYYY or MM/DD/YYYY), or write the "
+                "dates as YYYY-MM-DD.",
+                "请为该列选择日期顺序 (DD/MM/YYYY 或 MM/DD/YYYY), 或将日期写成 YYYY-MM-DD。"),
+                False)]
+        accepted = ", ".join(DATE_FORMATS)
+        fits = f"the column's format {top[0]}" if top else f"an accepted format ({accepted})"
+        fits_zh = f"该列的格式 {top[0]} " if top else f"任何可接受的格式 ({accepted}) "
+        issues.append((~blank & values.is_null(),
+                       Note(f"a value that is not a date in {fits}",
+                            f"含有无法按{fits_zh}识别为日期的值"),
+                       Note("Write every date of the column in one format, best YYYY-MM-DD; "
+                            "check that the day exists.",
+                            "该列的所有日期请使用同一种格式, 最好是 YYYY-MM-DD; 并检查日期"
+                            "是否存在。"), True))
+    far = ~values.is_null() & ((values < _FIRST_DAY) | (values > _LAST_DAY))
+    issues.append((far, Note("a date outside the years 1678–2261", "含有 1678–2261 年范围之外的日期"),
+                   Note("Correct the year, or leave the cell blank when there is no date "
+                        "(e.g. 9999-12-31 for 'never expires').",
+                        "请更正年份; 没有日期时请留空 (例如用 9999-12-31 表示“永不过期”时)。"),
+                   True))
+    return nw.when(~far).then(values), blank, issues
 
 
-def _cell_text(value: object) -> str:
-    """One mixed-type cell as text: 12.0 as '12' (Excel stores whole numbers as floats)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+_PARSERS = {"str": (_pre_text, _parse_text), "code": (_pre_text, _parse_text),
+            "float": (_pre_number, _parse_number), "int": (_pre_number, _parse_number),
+            "bool": (_pre_bool, _parse_bool), "month": (_pre_month, _parse_month),
+            "date": (_pre_date, _parse_date)}
 
 
-def _blank(raw: pd.Series) -> pd.Series:
-    if raw.dtype == object or ptypes.is_string_dtype(raw):
-        return _text(raw).isna()
-    return raw.isna()
+def _date_parts(text: nw.Expr, name: str) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
+    """Year, month and day of the texts that fit a format (null elsewhere)."""
+    pattern, order = DATE_FORMATS[name]
+    fits = text.str.contains(f"^{pattern}{_TIME}$")
+    day = nw.when(fits).then(text.str.replace(r"[ T].*$", ""))
+    if name == "YYYYMMDD":
+        parts = [day.str.slice(0, 4), day.str.slice(4, 2), day.str.slice(6, 2)]
+    else:
+        pieces = day.str.replace_all(r"\D+", "-").str.strip_chars("-").str.split("-")
+        parts = [pieces.list.get(i) for i in range(3)]
+    y, m, d = (parts[order.index(k)].cast(nw.Int64) for k in "ymd")
+    return y, m, d
 
 
-def _fill(values: pd.Series, col: Column) -> pd.Series:
+def _date_in(text: nw.Expr, name: str) -> nw.Expr:
+    """The dates of the texts under one format (null where the text does not fit it or the day
+    does not exist, such as 2024-02-30)."""
+    y, m, d = _date_parts(text, name)
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days = nw.when(m == 2).then(nw.when(leap).then(29).otherwise(28)).otherwise(
+        nw.when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    valid = (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
+    iso = nw.concat_str([y.cast(nw.String).str.zfill(4), nw.lit("-"),
+                         m.cast(nw.String).str.zfill(2), nw.lit("-"),
+                         d.cast(nw.String).str.zfill(2)])
+    return nw.when(valid).then(iso).str.to_date("%Y-%m-%d")
+
+
+def _day_month_differ(text: nw.Expr) -> nw.Expr:
+    """Texts that are valid dates both as MM/DD/YYYY and DD/MM/YYYY, and differ."""
+    mdy, dmy = _date_in(text, "MM/DD/YYYY"), _date_in(text, "DD/MM/YYYY")
+    return ~mdy.is_null() & ~dmy.is_null() & (mdy != dmy)
+
+
+def _fill(values: nw.Expr, col: Column) -> nw.Expr:
     """Blanks take the column's default; the result has the column's final dtype."""
     if col.default is not None:
-        values = values.where(values.notna(), col.default)
+        values = values.fill_null(col.default)
     if col.dtype in ("str", "code", "month"):
-        return values.astype("str")
+        return values.cast(nw.String)
     if col.dtype == "date":
-        return values.astype("datetime64[ns]")
+        return values.cast(_DATETIME)
     if col.dtype == "bool":  # every bool column has a default (contract), so no blanks remain
-        return values.astype("bool")
+        return values.cast(nw.Boolean)
     if col.dtype == "int" and col.default is not None:
-        return values.astype("int64")
-    return values.astype("float64")
+        return values.cast(nw.Int64)
+    return values.cast(nw.Float64)
 
 
 # ---------------------------------------------------------------------------------------------
 # Messages
-
-
-def _problem(table: str, column: str, mask: pd.Series | None, what: str, fix: str,
-             severity: Severity = "error") -> Problem:
-    rows = mask.index[mask.to_numpy()] if mask is not None else pd.Index([])
-    return Problem(table, column, tuple(int(r) for r in rows[:10]), len(rows), what, fix,
-                   severity)
 
 
 def _have(n: int) -> str:
@@ -747,12 +959,20 @@ def _rows_zh(n: int) -> str:
     return f"{n:,} 行"
 
 
+def _example(first: dict, column: str) -> str:
+    return f"{_show(first[_v(column)])} in row {first[ROW]}"
+
+
+def _example_zh(first: dict, column: str) -> str:
+    return f"例如第 {first[ROW]} 行的 {_show(first[_v(column)])}"
+
+
 def _say(text: str, lang: str) -> str:
     """A message in ``lang`` (a plain string, e.g. a Problem built by hand, reads as it is)."""
     return text(lang) if isinstance(text, Note) else str(text)
 
 
-def _count(n: int, word: str) -> str:
+def _count_text(n: int, word: str) -> str:
     return f"1 {word}" if n == 1 else f"{n:,} {word}s"
 
 
