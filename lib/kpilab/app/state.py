@@ -38,12 +38,21 @@ Progress = Callable[[float, str], None]
 
 
 def init() -> None:
-    """Defaults for the session, read from the URL where given."""
+    """Defaults for the session, read from the URL where given; a link naming an upload that is
+    not this session's (another tab or person, or a restarted server) falls back to the sample
+    with a message — before the sidebar's dataset widget is drawn."""
     query = st.query_params
     if "lang" not in st.session_state:
         st.session_state["lang"] = query.get("lang", "en") if query.get("lang") in ("en", "zh") else "en"
     if "data" not in st.session_state:
         st.session_state["data"] = query.get("data", SAMPLE)
+    if st.session_state["data"] != SAMPLE and st.session_state["data"] not in _own_uploads():
+        st.warning(t("The uploaded dataset of this link is not available in this session (uploads stay private "
+                     "to the session that made them, and are gone after a restart): showing the sample. Upload "
+                     "it again on the Data page.",
+                     "链接中的上传数据在此会话中不可用 (上传数据只属于上传它的会话, 服务器重启后也会清除), 显示示例数据; "
+                     "请在数据页重新上传。"))
+        st.session_state["data"] = SAMPLE
     sync_query()
 
 
@@ -83,21 +92,10 @@ def uploaded() -> list[Dataset]:
 
 
 def dataset() -> Dataset:
-    """The session's dataset; falls back to the sample (with a message) when the chosen upload is
-    not this session's (a link from another tab or person, or a restarted server)."""
-    key = st.session_state.get("data", SAMPLE)
-    if key != SAMPLE:
-        found = _own_uploads().get(key)
-        if found is not None:
-            return found
-        st.warning(t("The uploaded dataset of this link is not available in this session (uploads stay private "
-                     "to the session that made them, and are gone after a restart): showing the sample. Upload "
-                     "it again on the Data page.",
-                     "链接中的上传数据在此会话中不可用 (上传数据只属于上传它的会话, 服务器重启后也会清除), 显示示例数据; "
-                     "请在数据页重新上传。"))
-        st.session_state["data"] = SAMPLE
-        sync_query()
-    return sample()
+    """The session's dataset: one of its own uploads, else the sample (``init`` has already said
+    so when a link named an upload this session does not have)."""
+    found = _own_uploads().get(st.session_state.get("data", SAMPLE))
+    return found if found is not None else sample()
 
 
 class SharedComparison(kpilab.Comparison):
