@@ -12,7 +12,7 @@ import pytest
 from kpilab.dataset import load_dataset
 from kpilab.mapping import (ColumnMapping, MappingError, WideSpec, lag_of_header, load_preset,
                             month_of_header, preset_names, save_preset, suggest, user_presets_dir)
-from kpilab.reading import RawDataset, read_dataset
+from kpilab.reading import ROW, RawDataset, read_dataset
 from kpilab.validation import validate
 
 
@@ -310,3 +310,19 @@ def test_a_broken_preset_file_is_named(tmp_path):
         load_preset("old", tmp_path)
     with pytest.raises(MappingError, match="No mapping preset called 'new'"):
         load_preset("new", tmp_path)
+
+
+def test_wide_rows_keep_the_wide_files_row_numbers_on_duckdb():
+    """The DuckDB reader numbers rows (ROW); each plan row keeps its line of the wide file, so the
+    report points at the line the user sees: A's 2024-02 run is line 4."""
+    raw = read_dataset(FIXTURES / "forecast_wide", engine="duckdb")
+    mapped = load_preset("forecast-tool-wide").mapping.apply(raw)
+    rows = _pd(mapped.tables["plans"])
+    assert sorted(rows.loc[rows["version_month"] == "2024-02", ROW]) == [4, 4, 4]
+    assert mapped.notes[-1].endswith("Row numbers in the validation report are the rows of the "
+                                     "wide file.")
+    assert "columns left out: Total" in mapped.notes[-1]
+    ds = load_dataset(FIXTURES / "forecast_wide", mapping=load_preset("forecast-tool-wide").mapping,
+                      engine="duckdb")
+    assert not ds.report.errors, ds.report.to_text()
+    assert _pd(ds.tables["plans"])["units"].sum() == 10 + 12 + 5 + 11 + 9 + 8

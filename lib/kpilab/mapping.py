@@ -17,7 +17,7 @@ from pathlib import Path
 import narwhals.stable.v2 as nw
 
 from kpilab.contract import TABLES
-from kpilab.reading import RawDataset
+from kpilab.reading import ROW, RawDataset
 from kpilab.registry import Note
 
 # Headers that mean a contract column in any table that has that column.
@@ -204,13 +204,18 @@ class WideSpec:
         distinct months of the anchor column are collected for a horizon reshape.
         """
         long = nw.from_native(frame)
+        if long.implementation.is_duckdb():
+            # The reader's relation lives on its own connection, which narwhals' DuckDB unpivot
+            # cannot reach; a plan or sales sheet wide enough to matter is small, so reshape it
+            # as a polars LazyFrame.
+            long = long.collect(backend="polars").lazy()
         names = long.collect_schema().names()
         contract = TABLES[table].column_names
         target = _WIDE_TARGET[table]
-        ids = [c for c in names if c in contract]
-        wide = {h: self.wide_header(h) for h in names if h not in contract}
+        ids = [c for c in names if c in contract or c == ROW]  # ROW: the reader's row numbers
+        wide = {h: self.wide_header(h) for h in names if h not in ids}
         wide = {h: v for h, v in wide.items() if v is not None}
-        dropped = [h for h in names if h not in contract and h not in wide]
+        dropped = [h for h in names if h not in ids and h not in wide]
         what = ("month", "月份") if self.kind == "month" else ("horizon", "提前期")
         near = [h for h in dropped if _LOOKS_WIDE[self.kind].match(h.strip())]
         if near:
@@ -256,17 +261,18 @@ class WideSpec:
                          how="left")
         if self.constants:
             long = long.with_columns(*[nw.lit(v).alias(k) for k, v in self.constants.items()])
-        ordered = [c for c in contract if c in {*ids, target, self.value, *self.constants}]
+        ordered = [c for c in (ROW, *contract) if c in {*ids, target, self.value, *self.constants}]
         shown = list(wide)
         note = Note(
             f"{table}: {len(wide)} {what[0]} columns ({shown[0]} … {shown[-1]}) turned into "
             f"{n_all - n_blank} rows; {n_blank} blank cells give no row"
             + (f"; columns left out: {', '.join(dropped)}" if dropped else "")
-            + ". Row numbers in the validation report count these rows.",
+            + (". Row numbers in the validation report are the rows of the wide file." if ROW in ids
+               else ". Row numbers in the validation report count these rows."),
             f"{table}: {len(wide)} 个{what[1]}列 ({shown[0]} … {shown[-1]}) 已转为 "
             f"{n_all - n_blank} 行; {n_blank} 个空单元格不生成行"
             + (f"; 未使用的列: {', '.join(dropped)}" if dropped else "")
-            + "。校验报告中的行号按转换后的行计数。")
+            + ("。校验报告中的行号为宽表中的行。" if ROW in ids else "。校验报告中的行号按转换后的行计数。"))
         return long.select(ordered).to_native(), note
 
     def _lookup(self, long, wide: dict, target: str, anchor: str | None) -> dict[str, list]:
