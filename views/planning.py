@@ -33,9 +33,8 @@ if components.kpi_available(ACCURACY, ds):
 
         refs = [(r.value, f"{labels[d.id]}: {tl(r.label)}") for d in ACCURACY.definitions for r in d.references]
         long = charts.wide_to_long(monthly.wide(), ["month"], labels)
-        st.altair_chart(charts.trend(long, x="month", series="definition", unit="share", references=refs,
-                                     title=t("Monthly accuracy, one line per definition", "月度准确度 (每条线一个定义)")),
-                        theme=None, width="stretch")
+        components.chart(charts.trend, long, x="month", series="definition", unit="share", references=refs,
+                         title=t("Monthly accuracy, one line per definition", "月度准确度 (每条线一个定义)"))
         components.download(monthly.wide(), t("Monthly accuracy (CSV)", "月度准确度 (CSV)"),
                             "plan_accuracy_monthly.csv", "planning_dl_monthly")
 
@@ -43,15 +42,14 @@ if components.kpi_available(ACCURACY, ds):
         per_sku = state.derive("sku_disagreement", lambda d, c: sku_disagreement(c, d), overall)
         left, right = st.columns([3, 2])
         with left:
-            st.altair_chart(planning_charts.plan_vs_actual(
-                per_sku, spread_title=t("disagreement", "分歧"), x_title=t("actual", "实际"),
-                y_title=t("planned", "计划")), theme=None, width="stretch")
+            components.chart(planning_charts.plan_vs_actual, per_sku, spread_title=t("disagreement", "分歧"),
+                             x_title=t("actual", "实际"), y_title=t("planned", "计划"))
             st.caption(t("Each dot is a SKU over the judged months; above the diagonal it was over-planned. "
                          "Colour: the gap between its best and worst score across definitions.",
                          "每个点是一个 SKU (评估月份合计); 对角线以上为高估。颜色: 各定义下最高与最低得分之差。"))
         with right:
             top = st.slider(t("SKUs that move most", "分歧最大的 SKU 数"), 5, 40, 15, key="planning_top")
-            st.altair_chart(planning_charts.movers(per_sku, labels, top=top), theme=None, width="stretch")
+            components.chart(planning_charts.movers, per_sku, labels, top=top)
         components.download(per_sku, t("Per-SKU scores (CSV)", "单品得分 (CSV)"), "plan_accuracy_per_sku.csv",
                             "planning_dl_sku")
 
@@ -69,24 +67,22 @@ if components.kpi_available(ACCURACY, ds):
         bias_params = {k: v for k, v in params.items() if k != "weight"}
         components.definition_cards(state.compare("plan_bias", **bias_params))
         bias_monthly = state.compare("plan_bias", by=("month",), **bias_params)
-        st.altair_chart(charts.trend(charts.wide_to_long(bias_monthly.wide(), ["month"],
-                                                         {d.id: tl(d.name) for d in BIAS.definitions}),
-                                     x="month", series="definition", unit="ratio",
-                                     references=[(0.0, t("bias 0", "偏差 0")), (1.0, t("achievement 100%", "达成 100%"))],
-                                     title=t("Bias and achievement by month", "月度偏差与达成率")),
-                        theme=None, width="stretch")
+        components.chart(charts.trend, charts.wide_to_long(bias_monthly.wide(), ["month"],
+                                                           {d.id: tl(d.name) for d in BIAS.definitions}),
+                         x="month", series="definition", unit="ratio",
+                         references=[(0.0, t("bias 0", "偏差 0")), (1.0, t("achievement 100%", "达成 100%"))],
+                         title=t("Bias and achievement by month", "月度偏差与达成率"))
 
     st.subheader(t("Forecast value added: the plan vs the algorithm", "计划增值: 人工计划 vs 算法预测"))
     with components.guarded(tl(FVA.name)):
         fva_params = {k: v for k, v in params.items() if k != "source"}
         fva = state.compare("forecast_value_added", by=("month",), **fva_params)
         components.definition_cards(state.compare("forecast_value_added", **fva_params), references=False)
-        st.altair_chart(charts.trend(charts.wide_to_long(fva.wide(), ["month"],
-                                                         {d.id: tl(d.name) for d in FVA.definitions}),
-                                     x="month", series="definition", unit="share",
-                                     references=[(0.0, t("no value added", "无增值"))],
-                                     title=t("Plan accuracy − forecast accuracy, by month", "计划准确度 − 预测准确度 (按月)")),
-                        theme=None, width="stretch")
+        components.chart(charts.trend, charts.wide_to_long(fva.wide(), ["month"],
+                                                           {d.id: tl(d.name) for d in FVA.definitions}),
+                         x="month", series="definition", unit="share",
+                         references=[(0.0, t("no value added", "无增值"))],
+                         title=t("Plan accuracy − forecast accuracy, by month", "计划准确度 − 预测准确度 (按月)"))
 
 st.subheader(t("D-14 order-volume plan accuracy by warehouse", "D-14 单量计划准确度 (按仓)"))
 if components.kpi_available(ORDERS, ds):
@@ -94,10 +90,9 @@ if components.kpi_available(ORDERS, ds):
         order_params = widgets.param_inputs(ORDERS, "planning_orders", columns=4)
         by_wh = state.compare("order_volume_accuracy", by=("warehouse",), **order_params)
         components.definition_cards(state.compare("order_volume_accuracy", **order_params), references=False)
-        st.altair_chart(charts.bars(charts.wide_to_long(by_wh.wide(), ["warehouse"],
-                                                        {d.id: tl(d.name) for d in ORDERS.definitions}),
-                                    category="warehouse", series="definition", unit="share",
-                                    title=t("Order-volume accuracy per warehouse", "各仓单量计划准确度")),
-                        theme=None, width="stretch")
+        components.chart(charts.bars, charts.wide_to_long(by_wh.wide(), ["warehouse"],
+                                                          {d.id: tl(d.name) for d in ORDERS.definitions}),
+                         category="warehouse", series="definition", unit="share",
+                         title=t("Order-volume accuracy per warehouse", "各仓单量计划准确度"))
         components.download(by_wh.wide(), t("By warehouse (CSV)", "按仓 (CSV)"), "order_volume_accuracy.csv",
                             "planning_dl_orders")

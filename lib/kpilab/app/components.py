@@ -9,6 +9,7 @@ import math
 import narwhals.stable.v2 as nw
 import streamlit as st
 
+from kpilab.app import state
 from kpilab.app.i18n import t, tl
 from kpilab.engine import Comparison, missing_inputs
 from kpilab.export import to_csv_bytes
@@ -49,6 +50,16 @@ def progress(label: str):
         slot.empty()
         raise
     slot.empty()
+
+
+def chart(builder, *args, **kwargs) -> None:
+    """Draw ``builder(*args, **kwargs)`` (a kpilab.charts builder) with its Vega-Lite spec cached
+    per server on the inputs (``state.chart_spec``), the app's look (theme=None), full width."""
+    spec = state.chart_spec(builder, args, kwargs)
+    if spec is None:
+        st.altair_chart(builder(*args, **kwargs), theme=None, width="stretch")
+    else:
+        st.vega_lite_chart(spec, theme=None, width="stretch")
 
 
 def kpi_available(kpi: Kpi, dataset) -> bool:

@@ -211,6 +211,7 @@ class _Once:
 
 
 _LONG = _Once(64)        # long derived values (translator bootstrap …)
+_CHARTS = _Once(512)     # Vega-Lite specs of charts, as JSON text
 _LOADS = _Once(4)        # uploaded files read, mapped and validated
 
 
@@ -233,6 +234,27 @@ def _content_key(value):
         digest.update(pd.util.hash_pandas_object(native, index=False).to_numpy().tobytes())
         return ("frame", digest.hexdigest())
     return value
+
+
+def chart_spec(builder, args: tuple, kwargs: dict) -> dict | None:
+    """The Vega-Lite spec of ``builder(*args, **kwargs)`` (a kpilab.charts builder), built once per
+    server for the same inputs (frames by content): building an Altair chart and converting it
+    was most of a fresh session's time once the numbers are cached. Each call gets its own copy
+    (parsed from JSON text); None when the chart's data is over Altair's 5,000-row limit for
+    inline data (then draw the chart itself)."""
+    import json
+
+    import altair as alt
+
+    def build() -> str | None:
+        try:
+            return json.dumps(builder(*args, **kwargs).to_dict())
+        except alt.MaxRowsError:
+            return None
+
+    key = (dataset().fingerprint, builder.__module__, builder.__qualname__, _content_key(args), _content_key(kwargs))
+    text = _CHARTS.get(key, build)
+    return None if text is None else json.loads(text)
 
 
 def load_upload(files: tuple[tuple[str, bytes], ...], mapping_json: str | None, encoding: str | None,
