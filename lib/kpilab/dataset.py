@@ -8,6 +8,7 @@ sample is.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -48,10 +49,11 @@ class Dataset:
         return Dataset(tables, self.name, self.report, self.fingerprint, self.notes)
 
     @classmethod
-    def from_frames(cls, tables: Mapping[str, pd.DataFrame], name: str = "frames", *,
+    def from_frames(cls, tables: Mapping[str, Any], name: str = "frames", *,
                     date_formats: Mapping[str, Mapping[str, str]] | None = None,
                     notes: tuple[str, ...] = ()) -> "Dataset":
-        """Validate raw frames (as read from files, or typed) into a Dataset."""
+        """Validate raw tables (pandas or polars frames or DuckDB relations, as read from files
+        or typed) into a Dataset whose tables stay on their backend."""
         from kpilab.validation import validate
 
         checked = validate(dict(tables), date_formats=date_formats)
@@ -59,33 +61,74 @@ class Dataset:
 
 
 def fingerprint(tables: Mapping[str, Any]) -> str:
-    """A content hash of every table (names, columns and values), stable across runs."""
+    """A hash of every table, stable across runs: of the content for in-memory tables (names,
+    columns, values), of the query and its files' paths, sizes and modification times for
+    DuckDB relations over files (cheap: a table bigger than memory is not scanned)."""
     digest = hashlib.sha256()
     for name in sorted(tables):
-        frame = nw.from_native(tables[name], eager_only=True).to_pandas()
         digest.update(name.encode())
-        digest.update(",".join(map(str, frame.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(_table_hash(tables[name]))
     return digest.hexdigest()[:16]
 
 
+def _table_hash(native: Any) -> bytes:
+    import duckdb
+    import polars as pl
+
+    if isinstance(native, duckdb.DuckDBPyRelation):
+        query = native.sql_query()
+        files = sorted(set(re.findall(r"'([^']+\.(?:parquet|duckdb))'", query)))
+        if files:
+            stats = [(f, Path(f).stat()) for f in files if Path(f).exists()]
+            return "\n".join([query, *(f"{f}:{s.st_size}:{s.st_mtime_ns}" for f, s in stats)]
+                             ).encode()
+        return repr(native.query("t", "SELECT count(*), bit_xor(hash(COLUMNS(*))) FROM t")
+                    .fetchone()).encode()
+    if isinstance(native, pl.DataFrame):
+        return (",".join(native.columns).encode() + repr(native.dtypes).encode()
+                + native.hash_rows(seed=0).to_numpy().tobytes())
+    frame = nw.from_native(native, eager_only=True).to_pandas()
+    return (",".join(map(str, frame.columns)).encode()
+            + pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+
+
+AUTO_DUCKDB_BYTES = 2 * 2**30
+"""engine="auto" keeps a dataset whose files total more than this on disk, in DuckDB."""
+
+
 def load_dataset(source, mapping=None, name: str | None = None, *, encoding: str | None = None,
-                 date_formats: Mapping[str, Mapping[str, str]] | None = None) -> Dataset:
+                 date_formats: Mapping[str, Mapping[str, str]] | None = None,
+                 engine: str = "auto") -> Dataset:
     """Read a folder, workbook, file or list of (file name, bytes) uploads; map columns; validate.
 
     ``mapping`` is a ``ColumnMapping`` or the path of one saved as JSON; ``encoding`` forces a
     CSV encoding; ``date_formats`` settles ambiguous date columns (see ``validation.validate``).
+    ``engine`` is where the tables live: "pandas", "polars", "duckdb" (lazy relations over the
+    files, for data bigger than memory) or "auto" (duckdb when the files total more than
+    AUTO_DUCKDB_BYTES, else polars).
     """
     from kpilab.mapping import ColumnMapping
     from kpilab.reading import read_dataset
 
-    raw = read_dataset(source, encoding=encoding)
+    raw = read_dataset(source, encoding=encoding, engine=_engine_for(source, engine))
     if mapping is not None:
         if not isinstance(mapping, ColumnMapping):
             mapping = ColumnMapping.from_json(Path(mapping).read_text(encoding="utf-8"))
         raw = mapping.apply(raw)
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "upload")
     return Dataset.from_frames(raw.tables, label, date_formats=date_formats, notes=tuple(raw.notes))
+
+
+def _engine_for(source, engine: str) -> str:
+    """The engine "auto" stands for: by the size of the files (uploads are in memory)."""
+    if engine != "auto":
+        return engine
+    if not isinstance(source, (str, Path)):
+        return "polars"
+    path = Path(source)
+    files = path.rglob("*") if path.is_dir() else [path]
+    size = sum(f.stat().st_size for f in files if f.is_file())
+    return "duckdb" if size > AUTO_DUCKDB_BYTES else "polars"
 
 
 def load_sample() -> Dataset:

@@ -46,7 +46,8 @@ _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _MONTH = r"^\d{4}(?:-\d{1,2}|/\d{1,2}|\d{2}|年\d{1,2}月)$"
 _TRUE, _FALSE = ("true", "1", "yes", "y", "是"), ("false", "0", "no", "n", "否")
 _PLAIN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_GROUPED = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:\.\d+)?$"
+_SPACES = " \u00a0\u202f"  # thousands separators besides the comma (RE2 has no \\u escape)
+_GROUPED = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[" + _SPACES + r"]\d{3})+)(?:\.\d+)?$"
 _MONEY = {"gmv", "value", "amount", "unit_cost", "unit_price"}
 # Dates are returned as datetime64[ns] / Datetime("ns"), which holds these years.
 _FIRST_DAY, _LAST_DAY = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
@@ -776,7 +777,7 @@ def _pre_number(col: Column, dtype) -> nw.Expr:
     text = nw.col(_t(col.name))
     return nw.when(text.str.contains(_PLAIN)).then(text).otherwise(
         nw.when(text.str.contains(_GROUPED)).then(
-            text.str.replace_all(r"[, \u00a0\u202f]", ""))).cast(nw.Float64)
+            text.str.replace_all(f"[,{_SPACES}]", ""))).cast(nw.Float64)
 
 
 def _parse_number(col: Column, dtype, formats):
@@ -901,7 +902,7 @@ def _date_parts(text: nw.Expr, name: str) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
     """Year, month and day of the texts that fit a format (null elsewhere)."""
     pattern, order = DATE_FORMATS[name]
     fits = text.str.contains(f"^{pattern}{_TIME}$")
-    day = nw.when(fits).then(text.str.replace(r"[ T].*$", ""))
+    day = nw.when(fits).then(text.str.replace_all(r"[ T].*$", ""))
     if name == "YYYYMMDD":
         parts = [day.str.slice(0, 4), day.str.slice(4, 2), day.str.slice(6, 2)]
     else:
