@@ -1,4 +1,4 @@
-"""Shared test helpers: tiny hand-made datasets on both backends."""
+"""Shared test helpers: tiny hand-made datasets on every engine."""
 
 from __future__ import annotations
 
@@ -9,16 +9,15 @@ import pytest
 from kpilab import Dataset, compute
 
 
-@pytest.fixture(params=["pandas", "polars"])
+@pytest.fixture(params=["pandas", "polars", "duckdb"])
 def backend(request) -> str:
-    """Run a test once on pandas and once on polars frames (results must be identical)."""
+    """Run a test once on each engine (results must be identical)."""
     return request.param
 
 
 def dataset(backend: str = "pandas", **tables: pd.DataFrame) -> Dataset:
-    """A Dataset of typed frames (no file reading), on the chosen backend."""
-    ds = Dataset(tables, name="test")
-    return ds.to_polars() if backend == "polars" else ds
+    """A Dataset of typed frames (no file reading), on the chosen engine."""
+    return Dataset(tables, name="test").to_engine(backend)
 
 
 def table(ds: Dataset, kpi: str, definition: str, by=(), **params) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """sklearn test_common style: every (KPI, definition) of the registry on one small simulated dataset —
-identical on pandas and polars, independent of row order, pooled detail consistent with the table."""
+identical on every engine (pandas, polars, DuckDB), ungrouped and grouped, independent of row order,
+pooled detail consistent with the table."""
 
 import math
 
@@ -25,22 +26,34 @@ def shuffled(small):
 
 
 @pytest.fixture(scope="module")
-def small_polars(small):
-    return small.to_polars()
+def engines(small):
+    return {engine: small.to_engine(engine) for engine in ("polars", "duckdb")}
 
 
 def pandas_table(result) -> pd.DataFrame:
     return nw.from_native(result.table, eager_only=True).to_pandas()
 
 
+def groupings(kpi) -> list[tuple[str, ...]]:
+    """Ungrouped, by month, by category (SKU-level KPIs) and by warehouse where it applies."""
+    out = [(), ("month",)]
+    if kpi.sku_grouping:
+        out.append(("category",))
+    if "warehouse" in kpi.dims:
+        out.append(("warehouse",))
+    return out
+
+
 @pytest.mark.parametrize("kpi_id, definition", CASES)
-def test_backend_parity_and_row_order(small, small_polars, shuffled, kpi_id, definition):
-    assert not missing_inputs(REGISTRY[kpi_id], small)
-    for by in ((), ("month",)):
+def test_engine_parity_and_row_order(small, engines, shuffled, kpi_id, definition):
+    kpi = REGISTRY[kpi_id]
+    assert not missing_inputs(kpi, small)
+    for by in groupings(kpi):
         base = pandas_table(compute(small, kpi_id, definition, by=by))
         assert len(base), (kpi_id, definition, by)
-        pd.testing.assert_frame_equal(base, pandas_table(compute(small_polars, kpi_id, definition, by=by)),
-                                      check_dtype=False, rtol=1e-9)
+        for engine, ds in engines.items():
+            other = pandas_table(compute(ds, kpi_id, definition, by=by))
+            pd.testing.assert_frame_equal(base, other, check_dtype=False, rtol=1e-9, obj=f"{engine} {by}")
         pd.testing.assert_frame_equal(base, pandas_table(compute(shuffled, kpi_id, definition, by=by)),
                                       check_dtype=False, rtol=1e-9)
 

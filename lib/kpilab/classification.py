@@ -14,6 +14,7 @@ import datetime as dt
 
 import narwhals.stable.v2 as nw
 
+from kpilab.engines import scalar
 from kpilab.registry import L10n, Param
 
 CLASSES = ("A", "B", "C", "D", "E")
@@ -36,30 +37,31 @@ CLASS_PARAMS = (
 )
 
 
-def derive_abc(skus: nw.DataFrame, sales: nw.DataFrame | None, *, a: float = 0.5, b: float = 0.8,
-               c: float = 0.95, window_days: int = 90) -> nw.DataFrame:
+def derive_abc(skus: nw.LazyFrame, sales: nw.LazyFrame | None, *, a: float = 0.5, b: float = 0.8,
+               c: float = 0.95, window_days: int = 90) -> nw.LazyFrame:
     """Return ``skus`` with ``abc_class`` filled: given classes kept, blanks derived from GMV.
 
     >>> import pandas as pd
-    >>> skus = nw.from_native(pd.DataFrame({"sku": ["x", "y", "z", "w"], "abc_class": [None] * 4}))
+    >>> skus = nw.from_native(pd.DataFrame({"sku": ["x", "y", "z", "w"], "abc_class": [None] * 4})).lazy()
     >>> sales = nw.from_native(pd.DataFrame({"sku": ["x", "y", "z"], "gmv": [60.0, 30.0, 10.0],
-    ...                                      "date": pd.to_datetime(["2024-01-01"] * 3)}))
-    >>> derive_abc(skus, sales).sort("sku")["abc_class"].to_list()
+    ...                                      "date": pd.to_datetime(["2024-01-01"] * 3)})).lazy()
+    >>> derive_abc(skus, sales).sort("sku").collect()["abc_class"].to_list()
     ['E', 'A', 'B', 'C']
     """
     if not a <= b <= c:
         raise ValueError(f"class thresholds must satisfy a ≤ b ≤ c (got {a}, {b}, {c})")
     ids = skus.select("sku")
-    if sales is None or len(sales) == 0:
+    last = None if sales is None else scalar(sales, nw.col("date").max())
+    if last is None:
         gmv = ids.with_columns(gmv=nw.lit(0.0))
     else:
-        last = sales["date"].max()
         start = last - dt.timedelta(days=window_days - 1)
         window = sales.filter(nw.col("date") >= start).group_by("sku").agg(nw.col("gmv").sum())
         gmv = ids.join(window, on="sku", how="left").with_columns(nw.col("gmv").fill_null(0.0))
-    total = gmv["gmv"].sum()
-    ranked = gmv.sort(["gmv", "sku"], descending=[True, False]).with_columns(
-        before=(nw.col("gmv").cum_sum() - nw.col("gmv")) / (total if total > 0 else 1.0))
+    total = nw.col("gmv").sum()
+    ranked = gmv.with_columns(neg=-nw.col("gmv")).with_columns(
+        before=(nw.col("gmv").cum_sum().over(order_by=["neg", "sku"]) - nw.col("gmv"))
+        / nw.when(total > 0).then(total).otherwise(nw.lit(1.0)))
     derived = ranked.with_columns(
         derived=nw.when(nw.col("gmv") <= 0).then(nw.lit("E"))
         .when(nw.col("before") < a).then(nw.lit("A"))
@@ -67,6 +69,6 @@ def derive_abc(skus: nw.DataFrame, sales: nw.DataFrame | None, *, a: float = 0.5
         .when(nw.col("before") < c).then(nw.lit("C"))
         .otherwise(nw.lit("D"))).select("sku", "derived")
     out = skus.join(derived, on="sku", how="left")
-    given = "abc_class" in out.columns
+    given = "abc_class" in out.collect_schema().names()
     filled = (nw.coalesce(nw.col("abc_class"), nw.col("derived")) if given else nw.col("derived"))
     return out.with_columns(abc_class=filled).drop("derived")

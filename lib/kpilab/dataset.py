@@ -37,16 +37,27 @@ class Dataset:
     def has(self, table: str) -> bool:
         return table in self.tables
 
-    def to_polars(self) -> "Dataset":
-        """The same data as polars frames (KPI code gives identical results on either)."""
-        import polars as pl
+    @property
+    def engine(self) -> str:
+        """Where the tables live and KPIs run: pandas, polars or duckdb (see ``kpilab.engines``)."""
+        from kpilab.engines import engine_of
 
-        tables = {n: t if isinstance(t, pl.DataFrame) else pl.from_pandas(t) for n, t in self.tables.items()}
+        first = next(iter(self.tables.values()), None)
+        return "pandas" if first is None else engine_of(first)
+
+    def to_engine(self, engine: str) -> "Dataset":
+        """The same data on another engine (KPI code gives identical results on each)."""
+        from kpilab.engines import connect, convert
+
+        connection = connect() if engine == "duckdb" else None
+        tables = {n: convert(t, engine, connection) for n, t in self.tables.items()}
         return Dataset(tables, self.name, self.report, self.fingerprint, self.notes)
+
+    def to_polars(self) -> "Dataset":
+        return self.to_engine("polars")
 
     def to_pandas(self) -> "Dataset":
-        tables = {n: nw.from_native(t, eager_only=True).to_pandas() for n, t in self.tables.items()}
-        return Dataset(tables, self.name, self.report, self.fingerprint, self.notes)
+        return self.to_engine("pandas")
 
     @classmethod
     def from_frames(cls, tables: Mapping[str, Any], name: str = "frames", *,

@@ -9,6 +9,7 @@ So "pooled" always means Σnumerator / Σdenominator over the group, never a mea
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any, Iterable
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from kpilab import engines
 from kpilab.classification import derive_abc
 from kpilab.registry import Definition, Kpi, KpiError, Note
 
@@ -52,32 +54,42 @@ def _nbytes(value, depth: int = 0) -> int:
 
 
 class Context:
-    """The tables of one dataset as narwhals frames, plus things derived once per request."""
+    """The tables of one dataset as narwhals LazyFrames on its engine, plus things derived once
+    per request (``cached``) or once per dataset (``shared``)."""
 
-    def __init__(self, dataset, params: dict[str, Any]):
+    def __init__(self, dataset, params: dict[str, Any], eager: bool = True):
         self.dataset = dataset
         self.params = params
+        self.eager = eager      # TRANSITION: families not yet lazy read collected frames
         self.notes: list[str] = []
         self._memo: dict[tuple, Any] = {}
-        self._frames = {name: nw.from_native(df, eager_only=True) for name, df in dataset.tables.items()}
+        self._frames = {name: engines.lazy(t) for name, t in dataset.tables.items()}
+
+    @property
+    def engine(self) -> str:
+        return self.dataset.engine
 
     def has(self, table: str) -> bool:
         return table in self._frames
 
-    def table(self, name: str) -> nw.DataFrame:
+    def table(self, name: str) -> nw.LazyFrame:
         if name not in self._frames:
             raise KpiError(f"this dataset has no usable '{name}' table")
-        return self._frames[name]
+        return self._use(self._frames[name])
+
+    @property
+    def skus(self) -> nw.LazyFrame:
+        """The SKU master with abc_class filled (derived from sales GMV where blank)."""
+        return self._use(self._skus)
 
     @cached_property
-    def skus(self) -> nw.DataFrame:
-        """The SKU master with abc_class filled (derived from sales GMV where blank)."""
+    def _skus(self) -> nw.LazyFrame:
         p = self.params
-        sales = self._frames.get("sales")
-        return derive_abc(self.table("skus"), sales, a=p["a"], b=p["b"], c=p["c"],
-                          window_days=p["window_days"])
+        return self.shared(("skus_abc", p["a"], p["b"], p["c"], p["window_days"]), lambda: derive_abc(
+            self._frames["skus"], self._frames.get("sales"), a=p["a"], b=p["b"], c=p["c"],
+            window_days=p["window_days"]))
 
-    def filter_classes(self, frame: nw.DataFrame) -> nw.DataFrame:
+    def filter_classes(self, frame: nw.LazyFrame) -> nw.LazyFrame:
         """Keep rows whose sku has abc_class in the ``classes`` parameter (all when empty)."""
         classes = self.params.get("classes")
         if not classes:
@@ -94,8 +106,9 @@ class Context:
 
     def shared(self, key: tuple, build):
         """Like ``cached``, and also kept across requests on the same data: a bounded LRU keyed on
-        the dataset's content fingerprint and backend, so a page's many calls (ungrouped, by
-        month, sweeps) build a heavy universe once. Cached frames are never modified in place."""
+        the dataset's content fingerprint and engine, so a page's many calls (ungrouped, by
+        month, sweeps) build a heavy universe once. A lazy frame is computed once and kept on
+        its engine (``engines.materialize``); cached values are never modified in place."""
         def across_requests():
             full = (self.dataset.fingerprint, self.backend, *key)
             with _SHARED_LOCK:
@@ -104,7 +117,7 @@ class Context:
                     _SHARED.move_to_end(full)
             if hit is None:             # built outside the lock: sessions compute in parallel
                 before = len(self.notes)
-                hit = (build(), self.notes[before:])
+                hit = (_keep(build()), self.notes[before:])
                 with _SHARED_LOCK:
                     _SHARED[full] = hit
                     while len(_SHARED) > 1 and (len(_SHARED) > _SHARED_SIZE or
@@ -113,17 +126,21 @@ class Context:
             value, notes = hit
             for text in notes:
                 self.note(text)
-            return value
-        return self.cached(key, across_requests)
+            return self._use(value)
+        return self._memoize(key, across_requests)
 
     @property
     def backend(self) -> str:
-        frame = next(iter(self._frames.values()), None)
-        return "" if frame is None else str(frame.implementation)
+        """The engine, and for DuckDB the dataset's connection (its temporary tables live there)."""
+        return self.engine if self.engine in engines.IN_MEMORY else f"{self.engine}-{id(self.dataset)}"
 
     def cached(self, key: tuple, build):
-        """Build a frame once per request (shared by the definitions of a comparison); the
-        notes written while building it are repeated on every later use."""
+        """Build a value once per request (shared by the definitions of a comparison; a lazy
+        frame is computed once, on its engine); the notes written while building it are
+        repeated on every later use."""
+        return self._memoize(key, lambda: _keep(build()))
+
+    def _memoize(self, key: tuple, build):
         if key not in self._memo:
             before = len(self.notes)
             value = build()
@@ -131,14 +148,41 @@ class Context:
         value, notes = self._memo[key]
         for text in notes:
             self.note(text)
+        return self._use(value)
+
+    def _use(self, value):
+        """A kept frame as the family reads it: lazy (or eager during the transition)."""
+        if isinstance(value, nw.DataFrame) and not self.eager:
+            return value.lazy()
+        if isinstance(value, nw.LazyFrame) and self.eager:
+            return value.collect()
         return value
+
+    def count(self, frame: nw.LazyFrame) -> int:
+        """Rows of a frame, counted on the engine (for notes)."""
+        return engines.count(frame)
+
+    def scalar(self, frame: nw.LazyFrame, expr: nw.Expr) -> Any:
+        """One value computed on the engine (a sum for a note, the last date of a table)."""
+        return engines.scalar(frame, expr)
+
+
+def _keep(value):
+    """What the cross-request cache holds: in-memory frames collected (so their size is known),
+    DuckDB frames as temporary tables, anything else as it is."""
+    if isinstance(value, nw.LazyFrame):
+        value = engines.materialize(value)
+        return value.collect() if value.implementation is not nw.Implementation.DUCKDB else value
+    return value
 
 
 @dataclass(frozen=True)
 class KpiResult:
-    """A KPI under one definition: the pooled ``table`` and the per-entity ``detail``.
+    """A KPI under one definition: the pooled ``table`` (pandas) and the per-entity ``detail``.
 
-    Holds ids and native frames only, so a result pickles (Streamlit's cache stores it).
+    The detail stays on the dataset's engine (``detail_frame``, lazy) and is brought into pandas
+    only when read (``detail``), so a result on a large DuckDB dataset costs only its pooled
+    table. A result pickles (Streamlit's cache stores it): pickling collects the detail.
     """
 
     kpi_id: str
@@ -146,7 +190,7 @@ class KpiResult:
     params: dict[str, Any]
     by: tuple[str, ...]
     table: Any
-    detail: Any
+    detail_frame: Any = field(repr=False, compare=False)
     notes: tuple[str, ...] = ()
 
     @property
@@ -159,13 +203,36 @@ class KpiResult:
     def definition(self) -> Definition:
         return self.kpi.definition(self.definition_id)
 
+    @cached_property
+    def detail(self):
+        """The per-entity detail as a pandas frame (collected from the engine on first read)."""
+        frame = self.detail_frame
+        return frame if _is_pandas(frame) else engines.to_pandas(frame)
+
+    def lazy_detail(self) -> nw.LazyFrame:
+        """The per-entity detail as a LazyFrame on its engine (for pooling it another way)."""
+        frame = self.detail_frame
+        return engines.lazy(frame) if _is_pandas(frame) else frame
+
     @property
     def value(self) -> float:
         """The single value of an ungrouped result."""
-        frame = nw.from_native(self.table, eager_only=True)
-        if self.by or len(frame) != 1:
+        if self.by or len(self.table) != 1:
             raise KpiError("value is only defined for an ungrouped result; read .table")
-        return frame["value"][0]
+        return self.table["value"].iloc[0]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["detail_frame"] = self.detail
+        state.pop("detail", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+def _is_pandas(frame) -> bool:
+    return type(frame).__module__.startswith("pandas")
 
 
 @dataclass(frozen=True)
@@ -182,19 +249,17 @@ class Comparison:
         return get_kpi(self.kpi_id)
 
     def wide(self):
-        """One row per group, one value column per definition (native frame)."""
-        frames = []
-        by: tuple[str, ...] = ()
-        for definition, result in self.results.items():
-            by = result.by
-            frame = nw.from_native(result.table, eager_only=True).select(*by, nw.col("value").alias(definition))
-            frames.append(frame)
+        """One row per group, one value column per definition (pandas)."""
+        import pandas as pd
+
+        tables = [(d, r.table, r.by) for d, r in self.results.items()]
+        by = list(tables[0][2]) if tables else []
         if not by:
-            return nw.concat(frames, how="horizontal").to_native()
-        wide = nw.concat([f.select(*by) for f in frames]).unique()
-        for frame in frames:
-            wide = wide.join(frame, on=list(by), how="left")
-        return wide.sort(list(by)).to_native()
+            return pd.DataFrame({d: t["value"].to_numpy() for d, t, _ in tables})
+        wide = pd.concat([t[by] for _, t, _ in tables]).drop_duplicates()
+        for definition, table, _ in tables:
+            wide = wide.merge(table[[*by, "value"]].rename(columns={"value": definition}), on=by, how="left")
+        return wide.sort_values(by).reset_index(drop=True)
 
     def per_entity(self, dataset, keys: Iterable[str]):
         """Each definition pooled per entity (e.g. per sku): one value column per definition,
@@ -203,23 +268,24 @@ class Comparison:
         any_result = next(iter(self.results.values()))
         ctx = Context(dataset, any_result.params)
         frames = []
-        for definition_id, result in self.results.items():
-            detail = nw.from_native(result.detail, eager_only=True)
-            pooled = pool(ctx, detail, keys, self.kpi.definition(definition_id))
-            frames.append(pooled.select(*keys, nw.col("value").alias(definition_id)))
+        with engines.using(dataset):
+            for definition_id, result in self.results.items():
+                pooled = pool(ctx, result.lazy_detail(), keys, self.kpi.definition(definition_id))
+                frames.append(engines.collect(pooled.select(*keys, nw.col("value").alias(definition_id))))
         wide = nw.concat([f.select(*keys) for f in frames]).unique()
         for frame in frames:
             wide = wide.join(frame, on=list(keys), how="left")
         ids = list(self.results)
-        return wide.with_columns(spread=nw.max_horizontal(*ids) - nw.min_horizontal(*ids)).sort(
-            "spread", descending=True, nulls_last=True).to_native()
+        out = wide.with_columns(spread=nw.max_horizontal(*ids) - nw.min_horizontal(*ids)).sort(
+            "spread", descending=True, nulls_last=True)
+        return out.to_pandas().reset_index(drop=True)
 
 
 def grouping_columns(kpi: Kpi, dataset) -> tuple[str, ...]:
     """The columns a KPI can be grouped by on this dataset."""
     cols = ["month", *kpi.dims]
     if kpi.sku_grouping and "skus" in dataset.tables:
-        sku_cols = list(nw.from_native(dataset.tables["skus"], eager_only=True).columns)
+        sku_cols = engines.lazy(dataset.tables["skus"]).collect_schema().names()
         cols += [c for c in ["sku", *sku_cols, "abc_class"] if c not in cols]
     return tuple(dict.fromkeys(cols))
 
@@ -230,8 +296,9 @@ def missing_inputs(kpi: Kpi, dataset) -> list[str]:
     for spec in kpi.required_columns:
         table, column = spec.split(".")
         if table in dataset.tables:
-            frame = nw.from_native(dataset.tables[table], eager_only=True)
-            if column not in frame.columns or frame[column].null_count() == len(frame):
+            frame = engines.lazy(dataset.tables[table])
+            if column not in frame.collect_schema().names() or not engines.scalar(
+                    frame, nw.col(column).is_null().__invert__().any()):
                 missing.append(spec)
     return missing
 
@@ -285,29 +352,35 @@ def check_grouping(kpi: Kpi, dataset, by: Iterable[str]) -> tuple[str, ...]:
 
 
 def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ...]) -> KpiResult:
-    """One definition in an existing Context (so several calls share its cached universes)."""
+    """One definition in an existing Context (so several calls share its cached universes).
+
+    The detail is computed once on the engine (kept there), pooled there, and only the pooled
+    table comes back to pandas."""
     missing = missing_inputs(kpi, ctx.dataset)
     if missing:
         raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")
     ctx.notes = []
-    detail = definition.stats(ctx, ctx.params, by)
-    table = pool(ctx, detail, by, definition)
-    return KpiResult(kpi.id, definition.id, dict(ctx.params), by, _native(table), _native(detail),
-                     tuple(ctx.notes))
+    ctx.eager = not getattr(sys.modules[definition.stats.__module__], "LAZY", False)
+    with engines.using(ctx.dataset):
+        detail = _keep_detail(engines.as_lazy(definition.stats(ctx, ctx.params, by)))
+        table = engines.to_pandas(pool(ctx, detail, by, definition))
+    return KpiResult(kpi.id, definition.id, dict(ctx.params), by, table, detail, tuple(ctx.notes))
 
 
-def _native(frame: nw.DataFrame):
-    """The native frame; a pandas one gets a clean 0…n−1 index after sorting and joins."""
-    native = frame.to_native()
-    return native.reset_index(drop=True) if hasattr(native, "reset_index") else native
+def _keep_detail(detail: nw.LazyFrame):
+    """The detail computed once: a pandas frame for in-memory engines, a DuckDB table otherwise."""
+    if detail.implementation is nw.Implementation.DUCKDB:
+        return engines.materialize(detail)
+    return engines.to_pandas(detail) if detail.implementation.is_pandas() else detail.collect().lazy()
 
 
-def pool(ctx: Context, detail: nw.DataFrame, by: tuple[str, ...], definition: Definition) -> nw.DataFrame:
-    """Σ of the definition's additive columns per group of ``by``, then its ``finish``."""
-    frame = detail
-    from_skus = [c for c in by if c not in frame.columns]
+def pool(ctx: Context, detail, by: tuple[str, ...], definition: Definition) -> nw.LazyFrame:
+    """Σ of the definition's additive columns per group of ``by``, then its ``finish`` (lazy)."""
+    frame = detail if isinstance(detail, (nw.LazyFrame, nw.DataFrame)) else engines.lazy(detail)
+    frame = engines.as_lazy(frame)
+    from_skus = [c for c in by if c not in frame.collect_schema().names()]
     if from_skus:
-        frame = frame.join(ctx.skus.select("sku", *from_skus), on="sku", how="left")
+        frame = frame.join(engines.as_lazy(ctx.skus).select("sku", *from_skus), on="sku", how="left")
     sums = [nw.col(s).sum() for s in definition.sums]
     pooled = frame.group_by(list(by)).agg(*sums).sort(list(by)) if by else frame.select(*sums)
     return definition.finish(pooled).select(*by, "value", *definition.helpers)

@@ -34,6 +34,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
+from kpilab import engines
 from kpilab.engine import Context, pool
 from kpilab.export import to_csv_bytes, to_xlsx_bytes, unneutralise, unneutralise_text
 from kpilab.formatting import format_value
@@ -216,16 +217,16 @@ def period_value(dataset, variant: Variant | str, start: str | None = None, end:
     if method == "last":
         finite = chosen.assign(v=values)[np.isfinite(values)]
         return float(finite.sort_values("month")["v"].iloc[-1]) if len(finite) else NAN
-    detail = nw.from_native(result.detail, eager_only=True)
-    if "month" not in detail.columns:
+    detail = result.lazy_detail()
+    if "month" not in detail.collect_schema().names():
         finite = values[np.isfinite(values)]
         return float(finite.mean()) if len(finite) else NAN
     keep = ([nw.col("month") >= start] if start else []) + ([nw.col("month") <= end] if end else [])
     part = detail.filter(*keep) if keep else detail
-    if len(part) == 0:
+    if engines.count(part) == 0:
         return NAN
-    pooled = pool(Context(dataset, result.params), part, (), variant.definition)
-    return float(pooled["value"][0])
+    return float(engines.scalar(pool(Context(dataset, result.params), part, (), variant.definition),
+                                nw.col("value")))
 
 
 def suggest_target(variant: Variant | str, baseline: float) -> float:

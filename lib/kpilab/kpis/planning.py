@@ -14,10 +14,12 @@ from kpilab.kpis._common import (as_date, day_number, last_complete_month, month
                                  month_str, ratio)
 from kpilab.registry import Definition, Kpi, L10n, Param, Reference
 
+LAZY = True     # TRANSITION marker, removed once every family is lazy
+
 # --------------------------------------------------------------------------- universe
 
 
-def _monthly_actuals(ctx, measure: str) -> nw.DataFrame:
+def _monthly_actuals(ctx, measure: str) -> nw.LazyFrame:
     """Σ sales of each SKU per month over all warehouses (units, or gmv for measure=value)."""
     column = "units" if measure == "units" else "gmv"
     return ctx.shared(("monthly_actuals", measure), lambda: (
@@ -25,29 +27,28 @@ def _monthly_actuals(ctx, measure: str) -> nw.DataFrame:
         .group_by("sku", "month").agg(actual=nw.col(column).sum())))
 
 
-def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.DataFrame:
+def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.LazyFrame:
     """Plan rows of one source at one lag, in months the sales table covers completely."""
     def build():
         plans = ctx.table("plans")
-        last = last_complete_month(as_date(ctx.table("sales")["date"].max()))
+        last = last_complete_month(as_date(ctx.scalar(ctx.table("sales"), nw.col("date").max())))
         rows = plans.filter(
             nw.col("source") == source,
             month_number("month") - month_number("version_month") == lag,
             month_number("month") <= last)
         column = "units" if measure == "units" else "value"
-        blank = rows.filter(nw.col(column).is_null())
-        if len(blank):
-            ctx.note(f"{len(blank)} {source} rows at lag {lag} have no {column} and are left out.",
-                     zh=f"提前 {lag} 个月版本的 {source} 有 {len(blank)} 行缺少 {column}, 不计入。")
-        open_months = plans.filter(nw.col("source") == source, month_number("month") > last)
-        if len(open_months):
+        blank = ctx.count(rows.filter(nw.col(column).is_null()))
+        if blank:
+            ctx.note(f"{blank} {source} rows at lag {lag} have no {column} and are left out.",
+                     zh=f"提前 {lag} 个月版本的 {source} 有 {blank} 行缺少 {column}, 不计入。")
+        if ctx.count(plans.filter(nw.col("source") == source, month_number("month") > last)):
             ctx.note(f"Months after {month_str(last)} are not judged: sales do not cover them completely.",
                      zh=f"{month_str(last)} 之后的月份不参与评估: 销售数据尚未完整覆盖这些月份。")
         return rows.filter(~nw.col(column).is_null()).select("sku", "month", planned=nw.col(column))
     return ctx.shared(("plan_rows", source, lag, measure), build)
 
 
-def _pairs(ctx, p) -> nw.DataFrame:
+def _pairs(ctx, p) -> nw.LazyFrame:
     """(month, sku, planned, actual) for plan_accuracy and plan_bias.
 
     Months: those with a plan row of this source and lag that sales cover completely. SKUs: each
@@ -71,7 +72,7 @@ def _class_key(p) -> tuple:
     return p["classes"], p["a"], p["b"], p["c"], p["window_days"]
 
 
-def _fva_pairs(ctx, p) -> nw.DataFrame:
+def _fva_pairs(ctx, p) -> nw.LazyFrame:
     """(month, sku, plan, forecast, actual): months with rows of both sources at this lag."""
     def build():
         plan = _plan_rows(ctx, "plan", p["lag"], p["measure"]).rename({"planned": "plan"})
@@ -141,8 +142,8 @@ ACCURACY_HELPERS = {"wape": ("abs_error", "actual"),
                     "mape": ("items_used", "items_excluded")}
 
 
-def _note_zero_weight(ctx, detail: nw.DataFrame, items: L10n) -> None:
-    n = detail["zero_weight_items"].sum()
+def _note_zero_weight(ctx, detail: nw.LazyFrame, items: L10n) -> None:
+    n = ctx.scalar(detail, nw.col("zero_weight_items").sum())
     if n:
         ctx.note(f"{n} {items.en} have zero weight under weight={ctx.params['weight']} "
                  "(planned but none came, or came but not planned): Min/Max does not see their error.",
@@ -155,8 +156,8 @@ def _plan_accuracy_stats(kind: str):
         detail = _pairs(ctx, p).with_columns(*accuracy_columns(kind, "planned", "actual", p["weight"]))
         if kind == "min_max":
             _note_zero_weight(ctx, detail, L10n("SKU-months", "SKU-月"))
-        if kind == "mape" and len(detail):
-            excluded = detail["items_excluded"].sum()
+        if kind == "mape":
+            excluded = ctx.scalar(detail, nw.col("items_excluded").sum())
             if excluded:
                 ctx.note(f"{excluded} SKU-months with actual 0 are left out of MAPE (|P−A|/A is undefined).",
                          zh=f"{excluded} 个实际为 0 的 SKU-月不计入 MAPE (|P−A|/A 无定义)。")
@@ -193,12 +194,12 @@ def _fva_sums(kind: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- order volume
 
 
-def _order_volume_pairs(ctx, p) -> nw.DataFrame:
+def _order_volume_pairs(ctx, p) -> nw.LazyFrame:
     """(date, warehouse, planned, actual): plan rows at lag_days up to the last paid_date;
     actual = distinct order_id paid that day through that warehouse (0 if none)."""
     def build():
         orders = ctx.table("orders")
-        last = orders["paid_date"].max()
+        last = ctx.scalar(orders, nw.col("paid_date").max())
         actual = (orders.filter(~nw.col("warehouse").is_null())
                   .group_by("paid_date", "warehouse").agg(actual=nw.col("order_id").n_unique())
                   .rename({"paid_date": "date"}).with_columns(nw.col("actual").cast(nw.Float64)))

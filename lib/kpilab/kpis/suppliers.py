@@ -406,7 +406,7 @@ class _Shared:
                 if key not in self.results:
                     result = compute_in(ctx, self.kpi, d, by)
                     if fast:
-                        result = replace(result, table=self.native(result.table), detail=self.native(result.detail))
+                        result = replace(result, table=self.native(result.table), detail_frame=self.native(result.detail))
                     self.results[key] = result
                 results[d.id] = self.results[key]
             out[by] = Comparison(self.kpi.id, results)
