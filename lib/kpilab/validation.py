@@ -296,6 +296,11 @@ def _materialise(frame: nw.LazyFrame) -> nw.LazyFrame:
     return frame
 
 
+def _with(frame: nw.LazyFrame, columns: list[nw.Expr]) -> nw.LazyFrame:
+    """``with_columns``, which refuses an empty list (a table with no contract column)."""
+    return frame.with_columns(*columns) if columns else frame
+
+
 def _v(column: str) -> str:
     """The name of a column's typed values while its raw cells are still needed."""
     return f"__v_{column}"
@@ -380,13 +385,12 @@ class _TableCheck:
                            "如果其中有列对应约定中的列, 请做映射 (列映射)。"), "warning")
         rules: list[_Rule] = []
         present = [c for c in self.t.columns if c.name in raw_columns]
-        frame = frame.with_columns(*(_text(c.name, schema[c.name]).alias(_t(c.name))
-                                     for c in present if _needs_text(c, schema[c.name])))
+        frame = _with(frame, [_text(c.name, schema[c.name]).alias(_t(c.name))
+                              for c in present if _needs_text(c, schema[c.name])])
         frame, formats = self._dates(frame, schema)
         done = set(frame.collect_schema().names())
-        frame = _materialise(frame.with_columns(*(
-            _PARSERS[c.dtype][0](c, schema[c.name]).alias(_p(c.name))
-            for c in present if _p(c.name) not in done)))
+        frame = _materialise(_with(frame, [_PARSERS[c.dtype][0](c, schema[c.name]).alias(_p(c.name))
+                                           for c in present if _p(c.name) not in done]))
         typed = []
         for col in self.t.columns:
             if col.name in raw_columns:
@@ -398,8 +402,8 @@ class _TableCheck:
         work = frame.with_columns(*typed)
         work, checks = self._value_checks(work, set(missing))
         rules += checks
-        work = _materialise(work.with_columns(
-            *(r.flag.fill_null(False).alias(f"__f{i}") for i, r in enumerate(rules))))
+        work = _materialise(_with(work, [r.flag.fill_null(False).alias(f"__f{i}")
+                                         for i, r in enumerate(rules)]))
         for i, rule in enumerate(rules):
             rule.flag = nw.col(f"__f{i}")
         drop = [r.flag for r in rules if r.severity == "error" and r.drop]
