@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -152,5 +153,5 @@ def test_progress_bar_on_a_terminal_and_quiet_when_piped(tiny, command):
     finally:
         os.close(leader)
     assert done.returncode == 0
-    assert b"reading and validating" in shown and b"/2" in shown, shown
+    assert b"reading and validating" in shown and re.search(rb"\d/[12] ", shown), shown     # step n of 1 or 2
     assert done.stdout.decode() == piped.stdout          # the results themselves are the same

@@ -191,14 +191,13 @@ def _validate(args) -> int:
     from kpilab.engine import missing_inputs
     from kpilab.kpis import REGISTRY
 
-    with _progress(2) as step:
+    with _progress(1) as step:
         step(f"reading and validating {args.data}")
         dataset = _load(args.data, args.mapping)
-        step("checking which KPIs it can feed")
-        blocked = {k.id: missing_inputs(k, dataset) for k in REGISTRY.values()}
     report = dataset.report
     print(report.to_text())
     print()
+    blocked = {k.id: missing_inputs(k, dataset) for k in REGISTRY.values()}
     usable = [k for k, missing in blocked.items() if not missing]
     print(f"KPIs this dataset can feed: {len(usable)} of {len(blocked)}")
     for kpi_id, missing in blocked.items():
