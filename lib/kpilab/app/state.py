@@ -106,7 +106,7 @@ class SharedComparison(kpilab.Comparison):
 
     @classmethod
     def of(cls, cmp: kpilab.Comparison, key: tuple) -> "SharedComparison":
-        shared = cls(**{f.name: getattr(cmp, f.name) for f in fields(cmp)})
+        shared = cls(**{f.name: getattr(cmp, f.name) for f in fields(cmp) if f.init})
         object.__setattr__(shared, "cache_key", key)
         return shared
 
