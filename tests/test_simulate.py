@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import filecmp
 import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from kpilab.contract import TABLES
-from kpilab.dataset import SAMPLE_DIR
+from kpilab.dataset import SAMPLE_DIR, load_dataset
 from kpilab.reading import read_dataset
-from kpilab.simulate import COLUMNS, simulate, write_dataset
+from kpilab.simulate import (COLUMNS, _Ids, _part_world, _setup, _simulate_part, _sku_chunks, generate, simulate,
+                             write_dataset)
 from kpilab.validation import validate
 
 SMALL = dict(skus=30, warehouses=3, days=430)
+CHUNKED = dict(SMALL, chunk_skus=10)     # three chunks
 CELL = ["sku", "warehouse"]
 
 
@@ -294,11 +299,154 @@ def test_more_warehouses_than_regions_and_a_single_warehouse():
     assert (one["orders"]["warehouse"] == "WH-East").all()
 
 
-def test_bundled_sample_matches_the_default_simulation():
-    defaults = simulate()
-    for name, frame in defaults.items():
-        path = SAMPLE_DIR / f"{name}.csv"
-        with path.open(encoding="utf-8") as f:
-            header, rows = f.readline().strip(), sum(1 for _ in f)
-        assert header == ",".join(frame.columns), name
-        assert rows == len(frame), name
+def test_bundled_sample_is_what_generate_writes_byte_for_byte(tmp_path):
+    generate(tmp_path)          # the defaults fit in one chunk: the single random stream of simulate()
+    names = sorted(p.name for p in SAMPLE_DIR.glob("*.csv"))
+    assert names == sorted(f"{n}.csv" for n in COLUMNS)
+    match, mismatch, errors = filecmp.cmpfiles(SAMPLE_DIR, tmp_path, names, shallow=False)
+    assert not mismatch and not errors
+
+
+# --- generation in chunks of SKUs -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chunked_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("chunked")
+    generate(out, **CHUNKED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def chunked(chunked_dir) -> dict[str, pd.DataFrame]:
+    dates = _typed_columns("date")
+    return {name: pd.read_csv(chunked_dir / f"{name}.csv", parse_dates=dates[name], keep_default_na=False,
+                              na_values={"expiry_date": [""]}) for name in COLUMNS}
+
+
+def test_chunks_are_whole_suppliers_and_cover_every_sku_once():
+    _, _, w = _setup(30, 3, 430, 7, "2026-10-31")
+    chunks = _sku_chunks(w, 10, 430)
+    assert len(chunks) == 3                                   # ⌈30 / 10⌉
+    assert sorted(np.concatenate(chunks)) == list(range(30))
+    owner = {sup: k for k, chunk in enumerate(chunks) for sup in w.supplier[chunk]}
+    assert all(owner[sup] == k for k, chunk in enumerate(chunks) for sup in w.supplier[chunk])
+    assert len(_sku_chunks(w, 30, 430)) == 1 and len(_sku_chunks(w, 1, 430)) == len(set(w.supplier))
+
+
+def test_one_chunk_writes_the_same_bytes_as_simulate(csv_dir, tmp_path):
+    generate(tmp_path, **SMALL, chunk_skus=30)
+    names = [f"{n}.csv" for n in COLUMNS]
+    assert filecmp.cmpfiles(csv_dir, tmp_path, names, shallow=False)[0] == names
+
+
+def test_chunked_keeps_the_world_and_the_row_counts(csv_dir, chunked_dir, tables, chunked):
+    # the world is drawn once from the seed as in simulate(): same master tables, byte for byte
+    for name in ("skus", "warehouses", "suppliers"):
+        assert filecmp.cmp(csv_dir / f"{name}.csv", chunked_dir / f"{name}.csv", shallow=False), name
+    # rows fixed by the world and the calendar: plans (SKU × month × lag × source kept by lifecycle),
+    # logistics costs (15 months × 3 warehouses × 6 types), order-volume plans (order days × warehouses)
+    for name in ("plans", "logistics_costs", "order_volume_plans"):
+        assert len(chunked[name]) == len(tables[name]), name
+    assert len(chunked["logistics_costs"]) == 15 * 3 * 6
+    # the rest is drawn again chunk by chunk: the same operation, not the same draw; a lost or
+    # doubled chunk (a third of the SKUs) would be far outside 10 %
+    for name in ("sales", "inventory", "orders", "purchase_orders", "receipts", "inspections", "batches"):
+        assert len(chunked[name]) == pytest.approx(len(tables[name]), rel=0.1), name
+    assert set(map(tuple, chunked["inventory"][CELL].drop_duplicates().to_numpy())) == \
+        set(map(tuple, tables["inventory"][CELL].drop_duplicates().to_numpy()))
+
+
+def test_chunked_dataset_validates_with_no_problem(chunked_dir):
+    report = load_dataset(chunked_dir).report
+    assert report.ok and not report.warnings, report.to_text()
+
+
+def _numbers(ids: pd.Series, prefix: str) -> list[int]:
+    return sorted(ids.str.removeprefix(prefix).astype(int))
+
+
+def test_ids_continue_across_chunks_and_references_hold(chunked):
+    orders, po, ins = chunked["orders"], chunked["purchase_orders"], chunked["inspections"]
+    for name, frame in chunked.items():
+        assert not frame.duplicated(list(TABLES[name].key)).any(), name
+    # ids are numbered 1 … N over all chunks, with no gap and no repeat
+    assert _numbers(orders["sub_order_id"], "S") == list(range(1, len(orders) + 1))
+    assert _numbers(orders["order_id"].drop_duplicates(), "O") == list(range(1, orders["order_id"].nunique() + 1))
+    assert _numbers(po["po_line_id"], "PL-") == list(range(1, len(po) + 1))
+    assert _numbers(po["po_id"].drop_duplicates(), "PO-") == list(range(1, po["po_id"].nunique() + 1))
+    # an order is one day and warehouse; a PO one supplier and day (chunks hold whole suppliers)
+    assert (orders.groupby("order_id")[["paid_date", "warehouse"]].nunique() == 1).all().all()
+    assert (po.groupby("po_id")[["supplier", "order_date"]].nunique() == 1).all().all()
+    assert chunked["returns"]["sub_order_id"].isin(orders["sub_order_id"]).all()
+    assert chunked["receipts"]["po_line_id"].isin(po["po_line_id"]).all()
+    assert ins["po_line_id"].isin(po["po_line_id"]).all()
+    lots = chunked["batches"]["batch"].str.removesuffix("-D").str.removesuffix("-X")
+    assert lots.isin(ins["lot_id"]).mean() > 0.5            # the others are opening lots
+    merged = chunked["batches"].assign(lot_id=lots).merge(ins, on="lot_id", suffixes=("", "_ins"))
+    assert (merged["sku"] == merged["sku_ins"]).all()         # a lot id is not reused by another chunk
+
+
+def test_network_tables_sum_the_volumes_of_every_chunk(chunked):
+    sales, orders, costs, ovp = (chunked[t] for t in ("sales", "orders", "logistics_costs", "order_volume_plans"))
+    # handling = (1.2 × units shipped + 0.4 × units received) × lognormal(0, 0.04), per warehouse-month;
+    # summed over warehouses, per month
+    month = sales["date"].dt.strftime("%Y-%m")
+    shipped = sales.groupby(month)["units"].sum()
+    rec = chunked["receipts"]
+    received = rec.groupby(rec["received_date"].dt.strftime("%Y-%m"))["units"].sum().reindex(shipped.index,
+                                                                                             fill_value=0)
+    handling = costs[costs["cost_type"] == "handling"].groupby("month")["amount"].sum()
+    ratio = handling / (1.2 * shipped + 0.4 * received)
+    assert ratio.between(0.9, 1.1).all(), ratio
+    # D-14 order-volume plans: actual distinct orders × exp(N(+3 %, 12 %)) on normal days
+    actual = orders.groupby(["paid_date", "warehouse"])["order_id"].nunique()
+    d14 = ovp[(ovp["date"] - ovp["version_date"]).dt.days == 14].set_index(["date", "warehouse"])["planned_orders"]
+    normal = ~d14.index.get_level_values("date").month.isin([6, 11])
+    assert d14[normal].sum() / actual.reindex(d14.index[normal]).sum() == pytest.approx(1.03, abs=0.05)
+
+
+def test_parquet_is_typed_from_the_contract_and_streams_row_groups(tmp_path, chunked):
+    generate(tmp_path, **CHUNKED, fmt="parquet")
+    expected = {"date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(),
+                "str": pa.string(), "code": pa.string(), "month": pa.string()}
+    for name, cols in COLUMNS.items():
+        schema = pq.read_schema(tmp_path / f"{name}.parquet")
+        assert schema.names == list(cols), name
+        for col in cols:
+            assert schema.field(col).type == expected[TABLES[name].column(col).dtype], (name, col)
+    assert pq.read_schema(tmp_path / "sales.parquet").field("units").type == pa.float64()
+    assert pq.read_schema(tmp_path / "skus.parquet").field("shelf_life_days").type == pa.int64()
+    assert pq.ParquetFile(tmp_path / "sales.parquet").num_row_groups == 3        # one per chunk
+    # the same seed and chunks as the CSV: the same rows and numbers
+    sales = pd.read_parquet(tmp_path / "sales.parquet")
+    assert len(sales) == len(chunked["sales"]) and sales["units"].sum() == chunked["sales"]["units"].sum()
+    batches = pd.read_parquet(tmp_path / "batches.parquet")
+    assert batches["expiry_date"].isna().sum() == chunked["batches"]["expiry_date"].isna().sum() > 0
+    report = load_dataset(tmp_path).report
+    assert report.ok and not report.warnings, report.to_text()
+
+
+def test_chunked_generation_is_deterministic_by_seed(tmp_path):
+    small = dict(skus=12, warehouses=2, days=120, chunk_skus=4)
+    for folder, seed in (("a", 3), ("b", 3), ("c", 4)):
+        generate(tmp_path / folder, **small, seed=seed)
+    names = [f"{n}.csv" for n in COLUMNS]
+    assert filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", names, shallow=False)[0] == names
+    assert not filecmp.cmp(tmp_path / "a" / "sales.csv", tmp_path / "c" / "sales.csv", shallow=False)
+
+
+def test_bad_chunk_size_or_format_is_refused(tmp_path):
+    for size in (0, -1):
+        with pytest.raises(ValueError, match="chunk_skus"):
+            generate(tmp_path / "x", skus=12, warehouses=2, days=120, chunk_skus=size)
+    with pytest.raises(ValueError, match="'csv' or 'parquet'"):
+        generate(tmp_path / "y", skus=12, warehouses=2, days=120, fmt="xlsx")
+
+
+def test_a_chunk_of_not_launched_skus_has_plans_only():
+    rng, cal, w = _setup(40, 2, 90, 3, "2026-10-31")
+    not_launched = np.flatnonzero(w.lifecycle == "not_launched")
+    tables, _, after = _simulate_part(rng, _part_world(w, not_launched), cal, _Ids(lot=5, sub=9))
+    assert set(tables["plans"]["sku"]) == set(w.sku_id[not_launched])
+    assert all(len(frame) == 0 for name, frame in tables.items() if name != "plans")
+    assert after == _Ids(lot=5, sub=9)                      # nothing numbered, the next chunk goes on

@@ -68,19 +68,31 @@ Simplifications: one currency (CNY); a PO line is one SKU for one warehouse; inc
 is 100% and happens on the receipt day; no transfers between warehouses and no re-routing of
 demand when a warehouse is out of stock (the sale is lost); customer returns do not go back
 into stock; receipts before the first day are summarised as opening lots without PO lines.
+
+**Large datasets** (``kpilab generate --skus 10000 …``) are simulated and written in chunks of
+SKUs (:func:`simulate_chunks`, :func:`generate`), so memory is bounded by one chunk (about 1.2 GB
+at the default size) rather than by the dataset. The world is drawn once; each chunk of whole
+suppliers runs the same simulation on its own random stream; ids continue from chunk to chunk;
+order-volume plans and logistics costs are drawn once from the volumes summed over the chunks.
+Sizes that fit in one chunk (the bundled sample, 1,000 × 10 × 365) take the single stream of
+:func:`simulate`, so their files do not change.
 """
 from __future__ import annotations
 
 import pathlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+
+from kpilab.contract import TABLES
 
 DEFAULT_SKUS = 80
 DEFAULT_WAREHOUSES = 4
 DEFAULT_DAYS = 457          # 2025-08-01 … 2026-10-31 with the default end date: 15 full months
 ORDER_MONTHS = 6            # orders, returns and order-volume plans cover the last 6 months
+_CHUNK_CELL_DAYS = 4_000_000  # SKU × warehouse × days simulated at once by default (generate)
 
 #: Column order of every table, as in shared/spec/data-contract.md (skus without abc_class).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -296,8 +308,12 @@ class _World:
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
-    """Vectorised ``f"{prefix}{n:0{width}d}"``."""
-    return np.char.add(prefix, np.char.zfill(np.asarray(numbers).astype(str), width)).astype(object)
+    """Vectorised ``f"{prefix}{n:0{width}d}"`` (n ≥ 0) as a fixed-width text array: no Python
+    string per id and no wider text than needed, which matters for millions of order lines."""
+    numbers = np.asarray(numbers)
+    if not numbers.size:                                     # np.char.zfill fails on an empty array
+        return np.zeros(0, f"<U{len(prefix) + width}")
+    return np.char.add(prefix, np.char.zfill(numbers.astype(f"<U{len(str(numbers.max()))}"), width))
 
 
 def _build_world(rng: np.random.Generator, n: int, n_wh: int, cal: _Calendar) -> _World:
@@ -780,8 +796,11 @@ def _orders(rng: np.random.Generator, w: _World, cal: _Calendar, sales: np.ndarr
     line_units = 1 + np.bincount(offset[extra_grp] + (rng.random(extra_grp.size) * n[extra_grp]).astype(np.int64),
                                  minlength=grp.size)
     lc, lt = c[grp], t[grp]
-    cum = np.cumsum(w.cell_mix, axis=1)[lc]
-    region = np.minimum((cum < rng.random(lc.size)[:, None]).sum(1), len(w.regions) - 1)
+    cum, draw = np.cumsum(w.cell_mix, axis=1), rng.random(lc.size)
+    region = np.zeros(lc.size, np.int64)
+    for k in range(cum.shape[1]):                     # column by column: no lines × regions matrix
+        region += cum[lc, k] < draw
+    region = np.minimum(region, len(w.regions) - 1)
     wh = w.cell_wh[lc]
     o = np.lexsort((rng.random(lc.size), region, wh, lt))
     lc, lt, region, wh, line_units = lc[o], lt[o], region[o], wh[o], line_units[o]
@@ -826,14 +845,142 @@ def _returns(rng: np.random.Generator, w: _World, cal: _Calendar, od: dict) -> p
                          "comment": comment[keep]})
 
 
-def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, days: int = DEFAULT_DAYS,
-             seed: int = 7, end_date: str = "2026-10-31") -> dict[str, pd.DataFrame]:
-    """Simulate the operation and return every contract table (dates as datetime64, months as text)."""
+@dataclass(frozen=True)
+class _Ids:
+    """Numbers already used by earlier chunks: ids continue from them, so they stay unique."""
+
+    lot: int = 0
+    line: int = 0      # PO line
+    po: int = 0
+    sub: int = 0       # sub-order
+    order: int = 0
+
+
+def _setup(skus: int, warehouses: int, days: int, seed: int, end_date: str):
+    """The random stream, the calendar and the world (master data of every SKU), drawn in that order."""
     if skus < 1 or warehouses < 1 or days < 60:
         raise ValueError("simulate needs skus ≥ 1, warehouses ≥ 1 and days ≥ 60")
     rng = np.random.default_rng(seed)
     cal = _Calendar.build(end_date, days)
-    w = _build_world(rng, skus, warehouses, cal)
+    return rng, cal, _build_world(rng, skus, warehouses, cal)
+
+
+def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, days: int = DEFAULT_DAYS,
+             seed: int = 7, end_date: str = "2026-10-31") -> dict[str, pd.DataFrame]:
+    """Simulate the operation in one piece and return every contract table (dates as datetime64,
+    months as text). One random stream drives everything, so data/sample is reproducible."""
+    rng, cal, w = _setup(skus, warehouses, days, seed, end_date)
+    tables, volumes, _ = _simulate_part(rng, w, cal, _Ids())
+    tables.update(_master_tables(w))
+    tables.update(_network_tables(rng, w, cal, volumes))
+    return _in_contract_order(tables)
+
+
+def default_chunk_skus(warehouses: int, days: int) -> int:
+    """SKUs per chunk: about 4 million SKU × warehouse × days each (peak ≈ 1.2 GB at 10 warehouses
+    × 365 days, measured), so 1,000 × 10 × 365 still fits in one chunk."""
+    return max(1, _CHUNK_CELL_DAYS // (warehouses * days))
+
+
+def simulate_chunks(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES,
+                    days: int = DEFAULT_DAYS, seed: int = 7, end_date: str = "2026-10-31",
+                    chunk_skus: int | None = None) -> Iterator[dict[str, pd.DataFrame]]:
+    """Yield the tables piece by piece, for writing in bounded memory.
+
+    When all SKUs fit in one chunk this is :func:`simulate` (same random stream, same bytes).
+    Otherwise the world (SKUs, suppliers, warehouses) is drawn once as in :func:`simulate` and
+    yielded first; then the SKUs, grouped by supplier so that a purchase order (one supplier ×
+    warehouse × day) never spans two chunks, are simulated in ⌈skus / chunk_skus⌉ chunks balanced
+    by expected rows (:func:`_sku_chunks`), each with its own random stream spawned from the
+    seed, and their per-SKU tables yielded with ids
+    that continue from the previous chunk; orders group lines of SKUs of the same chunk. Last, the
+    per-warehouse tables (order-volume plans, logistics costs) are drawn from the volumes summed
+    over all chunks. Deterministic by (seed, sizes, chunk size); another chunk size gives another
+    draw of the same operation.
+    """
+    if chunk_skus is None:
+        chunk_skus = default_chunk_skus(warehouses, days)
+    if chunk_skus < 1:
+        raise ValueError(f"chunk_skus must be ≥ 1, not {chunk_skus}")
+    if skus <= chunk_skus:
+        yield simulate(skus=skus, warehouses=warehouses, days=days, seed=seed, end_date=end_date)
+        return
+    _, cal, w = _setup(skus, warehouses, days, seed, end_date)
+    groups = _sku_chunks(w, chunk_skus, days)
+    streams = np.random.SeedSequence(seed).spawn(len(groups) + 1)
+    yield _in_contract_order(_master_tables(w))
+    ids, total = _Ids(), None
+    for group, stream in zip(groups, streams):
+        tables, volumes, ids = _simulate_part(np.random.default_rng(stream), _part_world(w, group), cal, ids)
+        total = volumes if total is None else {k: total[k] + v for k, v in volumes.items()}
+        yield _in_contract_order(tables)
+        del tables, volumes
+    yield _in_contract_order(_network_tables(np.random.default_rng(streams[-1]), w, cal, total))
+
+
+def _sku_chunks(w: _World, size: int, days: int) -> list[np.ndarray]:
+    """SKU indices in ⌈SKUs / size⌉ chunks of whole suppliers (sorted within a chunk), balanced by
+    the rows they are expected to write rather than by SKU count.
+
+    A SKU writes about 2 × cells × days sales and inventory rows plus about one order line per unit
+    sold in the order months, and an order line costs about three times the memory of a cell-day
+    while it is built (measured); under the Zipf law the best seller alone sells as much as a few
+    hundred slow sellers, so equal SKU counts would give the chunk holding it far more memory.
+    Cuts fall where the running weight, in supplier order, crosses a multiple of the mean chunk
+    weight; a supplier heavier than that makes one chunk on its own.
+    """
+    weight = 2 * np.bincount(w.cell_sku, minlength=len(w.base)) * days + 3 * w.base * ORDER_MONTHS * 30.4
+    order = np.argsort(w.supplier, kind="stable")
+    s = w.supplier[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    running = np.r_[0, np.cumsum(weight[order])]
+    per_chunk = running[-1] / -(-len(order) // size)
+    bucket = np.floor(running[starts] / per_chunk)              # of the weight before each supplier
+    cuts = starts[np.r_[False, np.diff(bucket) > 0]]
+    return [np.sort(part) for part in np.split(order, cuts)]
+
+
+#: _World fields with one value per SKU (the others are per warehouse, supplier or cell).
+_PER_SKU = ("sku_id", "cat", "price", "cost", "shelf", "scarce", "lifecycle", "base", "q", "conv", "pack",
+            "launch", "decline", "stop", "floor", "fade", "buy_day", "buy_days", "supplier", "plan_bias",
+            "return_factor", "overstock")
+
+
+def _part_world(w: _World, skus: np.ndarray) -> _World:
+    """The world restricted to some SKUs and their cells (cell_sku renumbered); suppliers and warehouses kept."""
+    keep = np.isin(w.cell_sku, skus)
+    local = np.full(len(w.base), -1)
+    local[skus] = np.arange(len(skus))
+    return replace(w, **{f: getattr(w, f)[skus] for f in _PER_SKU}, cell_sku=local[w.cell_sku[keep]],
+                   cell_wh=w.cell_wh[keep], cell_share=w.cell_share[keep], cell_mix=w.cell_mix[keep])
+
+
+def _in_contract_order(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {name: tables[name][list(cols)] for name, cols in COLUMNS.items() if name in tables}
+
+
+def _master_tables(w: _World) -> dict[str, pd.DataFrame]:
+    """skus, warehouses and suppliers: drawn with the world, no random draw here."""
+    return {
+        "skus": pd.DataFrame({
+            "sku": w.sku_id, "category": np.array([c.name for c in _CATEGORIES], dtype=object)[w.cat],
+            "unit_cost": w.cost, "lifecycle": w.lifecycle,
+            "shelf_life_days": pd.Series(w.shelf, dtype="Int64").where(w.shelf > 0),
+            "scarce": w.scarce, "split_warehouse": np.array([c.split for c in _CATEGORIES])[w.cat]}),
+        "warehouses": pd.DataFrame({"warehouse": w.wh_id, "region": w.regions[w.wh_region]}),
+        "suppliers": pd.DataFrame({"supplier": w.sup_id, "tier": w.sup_tier, "rating": w.sup_rating}),
+    }
+
+
+def _network_tables(rng: np.random.Generator, w: _World, cal: _Calendar, volumes: dict) -> dict[str, pd.DataFrame]:
+    """Per-warehouse tables drawn from the volumes of all SKUs: order-volume plans, logistics costs."""
+    return {"order_volume_plans": _order_volume_plans(rng, w, cal, volumes),
+            "logistics_costs": _logistics_costs(rng, w, cal, volumes)}
+
+
+def _simulate_part(rng: np.random.Generator, w: _World, cal: _Calendar, ids: _Ids):
+    """Simulate the SKUs of ``w``: their per-SKU tables, their volumes per warehouse (additive over
+    parts) and the ids the next part starts from."""
     T, e0, last = cal.T, cal.e0, cal.e0 + cal.T - 1
     n, C = len(w.base), len(w.cell_sku)
 
@@ -844,6 +991,7 @@ def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, 
     conv = w.conv[w.cell_sku][:, None]
     views = rng.poisson(mean / conv * rng.gamma(6, 1 / 6, mean.shape))
     demand = rng.binomial(views, np.minimum(conv, 1))
+    del mean
 
     # plans and what replenishment reads from them (latest version per lag, spread over the days)
     plans = _plans(rng, w, cal, exp_full, exp_nodecl, exp_nopromo, shock)
@@ -853,6 +1001,7 @@ def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, 
     cum = np.concatenate([np.zeros((4, n, 1)), np.cumsum(daily, axis=2)], axis=2)
     month_ends = np.r_[cal.month_end[(cal.month_end >= e0) & (cal.month_end < last)], last] - e0
     ops = _operate(rng, w, cal, demand, cum, month_ends)
+    del demand, cum, daily
 
     # stock on hand: sellable + QC-locked + defective / unsellable events
     ev_cell, ev_start, ev_end, ev_units = ops["events"][:4]
@@ -860,6 +1009,7 @@ def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, 
     np.add.at(diff, (ev_cell, np.clip(ev_start - e0, 0, T)), ev_units)
     np.add.at(diff, (ev_cell, np.clip(ev_end - e0, 0, T)), -ev_units)
     on_hand = ops["sellable"] + ops["locked"] + np.cumsum(diff, axis=1)[:, :T]
+    del diff
     sales = ops["sales"]
     # listing: from the first day with stock (or day 0) to the end; discontinued: until sold out
     held = on_hand > 0
@@ -873,31 +1023,28 @@ def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, 
     gross = np.round(sales * price, 2)
 
     lc, lt = np.nonzero(listed)
+    del held, listed, price
     cell_sku_id, cell_wh_id = w.sku_id[w.cell_sku], w.wh_id[w.cell_wh]
     day_dates = _dates(cal, e0 + np.arange(T))
     tables: dict[str, pd.DataFrame] = {}
-    tables["skus"] = pd.DataFrame({
-        "sku": w.sku_id, "category": np.array([c.name for c in _CATEGORIES], dtype=object)[w.cat],
-        "unit_cost": w.cost, "lifecycle": w.lifecycle,
-        "shelf_life_days": pd.Series(w.shelf, dtype="Int64").where(w.shelf > 0),
-        "scarce": w.scarce, "split_warehouse": np.array([c.split for c in _CATEGORIES])[w.cat]})
-    tables["warehouses"] = pd.DataFrame({"warehouse": w.wh_id, "region": w.regions[w.wh_region]})
     tables["sales"] = pd.DataFrame({
         "date": day_dates.values[lt], "sku": cell_sku_id[lc], "warehouse": cell_wh_id[lc],
         "units": sales[lc, lt], "gmv": gross[lc, lt], "promo": cal.promo[e0 + lt],
         "page_views": views[lc, lt]})
+    del views
     tables["inventory"] = pd.DataFrame({
         "date": day_dates.values[lt], "sku": cell_sku_id[lc], "warehouse": cell_wh_id[lc],
         "on_hand_units": on_hand[lc, lt], "sellable_units": ops["sellable"][lc, lt],
         "value": np.round(on_hand[lc, lt] * w.cost[w.cell_sku[lc]], 2)})
-    tables["batches"] = _batches(w, cal, ops, month_ends)
+    del lc, lt
+    tables["batches"] = _batches(w, cal, ops, month_ends, ids.lot)
     tables["plans"] = _plan_table(w, cal, plans)
 
     od = _orders(rng, w, cal, sales, gross)
     n_lines = len(od["cell"])
-    sub_ids = _ids("S", np.arange(1, n_lines + 1), 7)
+    sub_ids = _ids("S", ids.sub + np.arange(1, n_lines + 1), 7)
     tables["orders"] = pd.DataFrame({
-        "sub_order_id": sub_ids, "order_id": _ids("O", od["order"] + 1, 7),
+        "sub_order_id": sub_ids, "order_id": _ids("O", ids.order + od["order"] + 1, 7),
         "paid_date": day_dates.values[od["day"]], "sku": cell_sku_id[od["cell"]], "units": od["units"],
         "gmv": od["gmv"], "customer_region": w.regions[od["region"]], "warehouse": w.wh_id[od["wh"]]})
     ret = _returns(rng, w, cal, od)
@@ -905,19 +1052,22 @@ def simulate(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREHOUSES, 
         "sub_order_id": sub_ids[ret["sub"].to_numpy()], "refund_date": _dates(cal, ret["refund"].to_numpy()),
         "reason": ret["reason"].to_numpy(), "comment": ret["comment"].to_numpy()}
     ).sort_values(["refund_date", "sub_order_id"], ignore_index=True)
-    tables["order_volume_plans"] = _order_volume_plans(rng, w, cal, od)
-    tables.update(_purchasing(w, cal, ops))
-    tables["logistics_costs"] = _logistics_costs(rng, w, cal, sales, on_hand, ops, od)
-    tables["suppliers"] = pd.DataFrame({"supplier": w.sup_id, "tier": w.sup_tier, "rating": w.sup_rating})
-    return {name: tables[name][list(cols)] for name, cols in COLUMNS.items()}
+    tables.update(_purchasing(w, cal, ops, ids))
+    volumes = _volumes(w, cal, sales, on_hand, ops, od)
+    po = ops["po_lines"][1]
+    after = _Ids(lot=ids.lot + len(ops["lots"]["gid"]), line=ids.line + len(po),
+                 po=ids.po + (int(po.max()) + 1 if len(po) else 0), sub=ids.sub + n_lines,
+                 order=ids.order + (int(od["order"][-1]) + 1 if n_lines else 0))
+    return tables, volumes, after
 
 
-def _batches(w: _World, cal: _Calendar, ops: dict, snapshots: np.ndarray) -> pd.DataFrame:
-    """Lots on hand at each snapshot day: FIFO remainders plus defective / expired lots."""
+def _batches(w: _World, cal: _Calendar, ops: dict, snapshots: np.ndarray, first_lot: int) -> pd.DataFrame:
+    """Lots on hand at each snapshot day: FIFO remainders plus defective / expired lots (lot ids
+    numbered from ``first_lot`` + 1)."""
     lots, e0 = ops["lots"], cal.e0
     ev_cell, ev_start, ev_end, ev_units, ev_gid, ev_kind = ops["events"]
-    lot_day = np.full(lots["gid"].max() + 1, 0, np.int64)
-    lot_exp = np.full(lots["gid"].max() + 1, _BIG)
+    lot_day = np.zeros(len(lots["gid"]), np.int64)         # lot ids are 0 … n − 1 (none: a chunk of
+    lot_exp = np.full(len(lots["gid"]), _BIG)                # SKUs not launched yet)
     lot_day[lots["gid"]], lot_exp[lots["gid"]] = lots["day"], lots["expiry"]
     parts = []
     for i in snapshots:
@@ -942,7 +1092,7 @@ def _batches(w: _World, cal: _Calendar, ops: dict, snapshots: np.ndarray) -> pd.
     return pd.DataFrame({
         "date": _dates(cal, b["snap"].to_numpy()), "sku": w.sku_id[w.cell_sku[cell]],
         "warehouse": w.wh_id[w.cell_wh[cell]],
-        "batch": np.char.add(_ids("L", gid + 1, 6).astype(str), b["suffix"].to_numpy().astype(str)).astype(object),
+        "batch": np.char.add(_ids("L", first_lot + gid + 1, 6), b["suffix"].to_numpy().astype(str)),
         "received_date": _dates(cal, lot_day[gid]), "units": b["units"].to_numpy(),
         "value": np.round(b["units"].to_numpy() * w.cost[w.cell_sku[cell]], 2),
         "expiry_date": _dates(cal, np.where(exp < _BIG, exp, 0)).where(exp < _BIG),
@@ -970,12 +1120,14 @@ def _plan_table(w: _World, cal: _Calendar, plans: np.ndarray) -> pd.DataFrame:
     return df.sort_values(["sku", "month", "version_month", "source"], ignore_index=True)
 
 
-def _order_volume_plans(rng: np.random.Generator, w: _World, cal: _Calendar, od: dict) -> pd.DataFrame:
-    """D-14 (every order day) and D-7 (last three months) plans of the order count per warehouse."""
+def _order_volume_plans(rng: np.random.Generator, w: _World, cal: _Calendar, volumes: dict) -> pd.DataFrame:
+    """D-14 (every order day) and D-7 (last three months) plans of the order count per warehouse,
+    from the actual order count per day × warehouse (``volumes["orders"]``, flat day * n_wh + wh)."""
     n_wh = len(w.wh_id)
-    first_day = od["day"].min() if len(od["day"]) else cal.T
+    actual = volumes["orders"]
+    order_days = np.flatnonzero(actual.reshape(cal.T, n_wh).sum(1))
+    first_day = order_days[0] if order_days.size else cal.T
     days = np.arange(first_day, cal.T)
-    actual = np.bincount((od["day"] * n_wh + od["wh"])[od["first"]], minlength=cal.T * n_wh)
     rows = []
     for lag, since in ((14, first_day), (7, max(first_day, cal.T - 92))):
         dd, wh = np.meshgrid(days[days >= since], np.arange(n_wh), indexing="ij")
@@ -990,15 +1142,16 @@ def _order_volume_plans(rng: np.random.Generator, w: _World, cal: _Calendar, od:
                                                           ignore_index=True)
 
 
-def _purchasing(w: _World, cal: _Calendar, ops: dict) -> dict[str, pd.DataFrame]:
-    """purchase_orders, receipts and inspections from the simulated PO lines and deliveries."""
+def _purchasing(w: _World, cal: _Calendar, ops: dict, ids: _Ids) -> dict[str, pd.DataFrame]:
+    """purchase_orders, receipts and inspections from the simulated PO lines and deliveries (line,
+    PO and lot ids continue from ``ids``)."""
     line, po, cell, od, promised, qty, price, rush = ops["po_lines"]
     o = np.argsort(line)
     line, po, cell, od, promised, qty, price, rush = (x[o] for x in (line, po, cell, od, promised, qty, price, rush))
     sup = w.supplier[w.cell_sku[cell]]
-    line_id = _ids("PL-", line + 1, 6)
+    line_id = _ids("PL-", ids.line + line + 1, 6)
     purchase_orders = pd.DataFrame({
-        "po_line_id": line_id, "po_id": _ids("PO-", po + 1, 5), "supplier": w.sup_id[sup],
+        "po_line_id": line_id, "po_id": _ids("PO-", ids.po + po + 1, 5), "supplier": w.sup_id[sup],
         "sku": w.sku_id[w.cell_sku[cell]], "order_date": _dates(cal, od), "promised_date": _dates(cal, promised),
         "ordered_units": qty, "unit_price": price, "rush": rush.astype(bool), "incoterm": w.sup_incoterm[sup]})
     r_line, r_day, r_units = ops["receipts"]
@@ -1006,47 +1159,55 @@ def _purchasing(w: _World, cal: _Calendar, ops: dict) -> dict[str, pd.DataFrame]
                              "units": r_units}).sort_values(["received_date", "po_line_id"], ignore_index=True)
     gid, c, day, inspected, passed, i_line, new, attempt = ops["inspections"]
     inspections = pd.DataFrame({
-        "lot_id": _ids("L", gid + 1, 6), "supplier": w.sup_id[w.supplier[w.cell_sku[c]]],
+        "lot_id": _ids("L", ids.lot + gid + 1, 6), "supplier": w.sup_id[w.supplier[w.cell_sku[c]]],
         "sku": w.sku_id[w.cell_sku[c]], "date": _dates(cal, day), "inspected_units": inspected,
         "passed_units": passed, "po_line_id": line_id[i_line], "new_product": new.astype(bool),
         "attempt": attempt}).sort_values("lot_id", ignore_index=True)
     return {"purchase_orders": purchase_orders, "receipts": receipts, "inspections": inspections}
 
 
-def _logistics_costs(rng: np.random.Generator, w: _World, cal: _Calendar, sales: np.ndarray,
-                     on_hand: np.ndarray, ops: dict, od: dict) -> pd.DataFrame:
-    """Monthly cost per warehouse and type, scaling with the simulated volumes."""
+def _volumes(w: _World, cal: _Calendar, sales: np.ndarray, on_hand: np.ndarray, ops: dict,
+             od: dict) -> dict[str, np.ndarray]:
+    """What the per-warehouse tables need from some SKUs, as sums (so parts add up): per warehouse ×
+    month units shipped, held, received and gift-packed; per warehouse orders and ordered units;
+    orders per day × warehouse."""
     T, e0, n_wh = cal.T, cal.e0, len(w.wh_id)
-    mon = cal.month[e0:e0 + T]
-    months, first = np.unique(mon, return_index=True)
+    first = np.unique(cal.month[e0:e0 + T], return_index=True)[1]
 
     def by_wh_month(x):     # cells × days → warehouses × months
-        out = np.zeros((n_wh, len(months)))
+        out = np.zeros((n_wh, len(first)))
         np.add.at(out, w.cell_wh, np.add.reduceat(x, first, axis=1))
         return out
 
-    units_out = by_wh_month(sales)
-    held = by_wh_month(on_hand)
     receipts = np.zeros_like(sales)
     line_cell = np.empty(len(ops["po_lines"][0]), np.int64)
     line_cell[ops["po_lines"][0]] = ops["po_lines"][2]
     r_line, r_day, r_units = ops["receipts"]
     np.add.at(receipts, (line_cell[r_line], r_day - e0), r_units)
-    units_in = by_wh_month(receipts)
     names = np.array([c.name for c in _CATEGORIES])
     gift = np.isin(names[w.cat[w.cell_sku]], ("Wine", "Apparel", "Bags"))[:, None]
-    gift_units = by_wh_month(sales * gift)
+    return {"units_out": by_wh_month(sales), "held": by_wh_month(on_hand), "units_in": by_wh_month(receipts),
+            "gift_units": by_wh_month(sales * gift),
+            "n_orders": np.bincount(od["wh"][od["first"]], minlength=n_wh),
+            "unit_sum": np.bincount(od["wh"], od["units"], minlength=n_wh),
+            "orders": np.bincount((od["day"] * n_wh + od["wh"])[od["first"]], minlength=T * n_wh)}
+
+
+def _logistics_costs(rng: np.random.Generator, w: _World, cal: _Calendar, volumes: dict) -> pd.DataFrame:
+    """Monthly cost per warehouse and type, scaling with the simulated volumes (:func:`_volumes`)."""
+    T, e0 = cal.T, cal.e0
+    months, first = np.unique(cal.month[e0:e0 + T], return_index=True)
+    units_out, held, units_in = volumes["units_out"], volumes["held"], volumes["units_in"]
     day_n = np.diff(np.r_[first, T])
     # orders per unit from the order lines (all months use the same ratio per warehouse)
-    n_orders = np.bincount(od["wh"][od["first"]], minlength=n_wh)
-    unit_sum = np.bincount(od["wh"], od["units"], minlength=n_wh)
+    n_orders, unit_sum = volumes["n_orders"], volumes["unit_sum"]
     orders = units_out * np.where(unit_sum > 0, n_orders / np.maximum(unit_sum, 1), 0.8)[:, None]
     promo_m = np.add.reduceat(cal.promo[e0:e0 + T], first) > 0
     size = np.maximum(held.sum(1, keepdims=True) / T, 1)
     cost = {
         "storage": 150 * np.sqrt(size) * day_n / 30 + 0.9 * held / day_n,
         "handling": 1.2 * units_out + 0.4 * units_in,
-        "value_added": 0.6 * gift_units * np.where(promo_m, 2.0, 1.0),
+        "value_added": 0.6 * volumes["gift_units"] * np.where(promo_m, 2.0, 1.0),
         "packaging": 1.1 * orders,
         "courier": 7.5 * orders,
     }
@@ -1058,33 +1219,82 @@ def _logistics_costs(rng: np.random.Generator, w: _World, cal: _Calendar, sales:
                          "cost_type": np.array(_COST_TYPES, dtype=object)[k], "amount": amount.ravel()})
 
 
+class _Writer:
+    """One file per table in ``out_dir``, appended to chunk by chunk (a table's file is created
+    when its first frame arrives, even an empty one).
+
+    CSV as the bundled sample: UTF-8, header first, dates YYYY-MM-DD, booleans true/false, missing
+    values blank. Parquet typed from the contract, so readers need no guessing: date → date32,
+    float → float64, int → int64, bool → bool, text, codes and months → string; one row group per
+    chunk (pyarrow ParquetWriter).
+    """
+
+    def __init__(self, out_dir, fmt: str):
+        if fmt not in ("csv", "parquet"):
+            raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
+        self.fmt, self.out = fmt, pathlib.Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.files: dict[str, object] = {}
+        self.paths: list[pathlib.Path] = []
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for f in self.files.values():
+            f.close()
+
+    def write(self, tables: dict[str, pd.DataFrame]) -> None:
+        for name, df in tables.items():
+            if name not in self.files:
+                self.files[name] = self._open(name, df)
+            if len(df) == 0:
+                continue
+            if self.fmt == "csv":
+                df = df.copy()
+                for col in df.columns:
+                    if pd.api.types.is_bool_dtype(df[col]):
+                        df[col] = np.where(df[col], "true", "false")
+                df.to_csv(self.files[name], header=False, index=False, date_format="%Y-%m-%d",
+                          lineterminator="\n")
+            else:
+                import pyarrow as pa
+
+                writer = self.files[name]
+                writer.write_table(pa.Table.from_pandas(df, preserve_index=False).cast(writer.schema))
+
+    def _open(self, name: str, df: pd.DataFrame):
+        path = self.out / f"{name}.{self.fmt}"
+        self.paths.append(path)
+        if self.fmt == "csv":
+            f = path.open("w", encoding="utf-8", newline="")
+            df.iloc[:0].to_csv(f, index=False, lineterminator="\n")
+            return f
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, arrow_schema(name, df.columns))
+
+
+def arrow_schema(table: str, columns) -> "pa.Schema":
+    """The Arrow types of a contract table's columns (see :class:`_Writer`)."""
+    import pyarrow as pa
+
+    types = {"date": pa.date32(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    return pa.schema([(c, types.get(TABLES[table].column(c).dtype, pa.string())) for c in columns])
+
+
 def write_dataset(tables: dict[str, pd.DataFrame], out_dir, fmt: str = "csv") -> list[pathlib.Path]:
-    """Write one file per table: csv (UTF-8, dates YYYY-MM-DD, booleans true/false) or parquet."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
-    out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in tables.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            df = df.copy()
-            for col in df.columns:
-                if pd.api.types.is_bool_dtype(df[col]):
-                    df[col] = np.where(df[col], "true", "false")
-            df.to_csv(path, index=False, date_format="%Y-%m-%d", encoding="utf-8", lineterminator="\n")
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            for i, field in enumerate(table.schema):
-                if pa.types.is_timestamp(field.type):
-                    table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
-            pq.write_table(table, path)
-        paths.append(path)
-    return paths
+    """Write one file per table (csv or parquet, see :class:`_Writer`); return the paths."""
+    with _Writer(out_dir, fmt) as out:
+        out.write(tables)
+    return out.paths
 
 
-def generate(out_dir, *, fmt: str = "csv", **kwargs) -> list[pathlib.Path]:
-    """Simulate (keyword arguments of :func:`simulate`) and write the tables to ``out_dir``."""
-    return write_dataset(simulate(**kwargs), out_dir, fmt=fmt)
+def generate(out_dir, *, fmt: str = "csv", chunk_skus: int | None = None, **kwargs) -> list[pathlib.Path]:
+    """Simulate (keyword arguments of :func:`simulate`) and write the tables to ``out_dir`` chunk by
+    chunk (:func:`simulate_chunks`), so memory is bounded by one chunk, not by the dataset."""
+    with _Writer(out_dir, fmt) as out:
+        for part in simulate_chunks(chunk_skus=chunk_skus, **kwargs):
+            out.write(part)
+            del part            # free this chunk before the next one is simulated
+    return out.paths
