@@ -286,3 +286,54 @@ def test_compare_wide_has_one_column_per_definition():
     wide = compare(ds, "plan_accuracy", by=["month"]).wide()
     assert list(wide.columns) == ["month", "wape", "min_max", "mape"]
     assert wide.loc[0, "min_max"] == pytest.approx(0.764706, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- universe (issue 13)
+
+def _universe_dataset(backend):
+    """a planned 100 / sold 100; b unplanned / sold 50; c planned 40 / no sales row at all."""
+    plans, sales, skus = one_month([100, 40], [100, 0], sku_names=["a", "c"])
+    sales = sales[sales["sku"] != "c"]
+    extra = pd.DataFrame({"date": [pd.Timestamp("2024-01-10")], "sku": ["b"], "warehouse": "W2",
+                          "units": [50.0], "gmv": [100.0]})
+    skus = pd.concat([skus, pd.DataFrame({"sku": ["b"], "category": "c", "unit_cost": 1.0, "abc_class": [None]})])
+    return dataset(backend, plans=plans, sales=pd.concat([sales, extra]), skus=skus)
+
+
+@pytest.mark.parametrize("universe, wape, bias", [
+    ("actuals_or_plan", 1 - 90 / 150, (140 - 150) / 150),   # a 0, b 50, c 40 over A 150
+    ("planned_only", 1 - 40 / 100, (140 - 100) / 100),      # a 0, c 40 over A 100
+    ("both_present", 1.0, 0.0),                             # a only
+])
+def test_universe_choice(backend, universe, wape, bias):
+    ds = _universe_dataset(backend)
+    assert value(ds, "plan_accuracy", "wape", universe=universe) == pytest.approx(wape)
+    assert value(ds, "plan_bias", "bias", universe=universe) == pytest.approx(bias)
+
+
+def test_unplanned_volume_over_five_percent_is_noted(backend):
+    ds = _universe_dataset(backend)
+    for universe in ("actuals_or_plan", "planned_only"):
+        notes = compute(ds, "plan_accuracy", "wape", universe=universe).notes
+        said = [n for n in notes if "without a plan row" in n]
+        assert said and "1 SKU-months" in said[0] and "33.3%" in said[0], notes
+        assert "33.3%" in said[0].zh
+
+
+def test_unplanned_volume_under_five_percent_is_not_noted(backend):
+    plans, sales, skus = one_month([100], [100], sku_names=["a"])
+    extra = pd.DataFrame({"date": [pd.Timestamp("2024-01-10")], "sku": ["b"], "warehouse": "W2",
+                          "units": [4.0], "gmv": [8.0]})                 # 4 of 104 = 3.8 %
+    skus = pd.concat([skus, pd.DataFrame({"sku": ["b"], "category": "c", "unit_cost": 1.0, "abc_class": [None]})])
+    ds = dataset(backend, plans=plans, sales=pd.concat([sales, extra]), skus=skus)
+    assert not [n for n in compute(ds, "plan_accuracy", "wape").notes if "without a plan row" in n]
+
+
+def test_fva_universe_judges_items_with_both_sources(backend):
+    plans, sales, skus = one_month([100, 40], [80, 50], sku_names=["a", "b"])
+    forecast = plans[plans["sku"] == "a"].assign(source="forecast", units=90.0)   # no forecast for b
+    ds = dataset(backend, plans=pd.concat([plans, forecast]), sales=sales, skus=skus)
+    # all: plan errors 20 + 10, forecast errors 10 + 50 over A 130 → (1−30/130) − (1−60/130)
+    assert value(ds, "forecast_value_added", "wape") == pytest.approx(30 / 130)
+    # planned_only = a row of both sources: a only → (1−20/80) − (1−10/80)
+    assert value(ds, "forecast_value_added", "wape", universe="planned_only") == pytest.approx(-10 / 80)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import narwhals.stable.v2 as nw
 
+from kpilab import engines
 from kpilab.classification import CLASSES_FILTER
 from kpilab.kpis._common import (as_date, day_number, last_complete_month, month_number, month_of,
                                  month_str, ratio)
@@ -51,20 +52,57 @@ def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.LazyFrame:
 def _pairs(ctx, p) -> nw.LazyFrame:
     """(month, sku, planned, actual) for plan_accuracy and plan_bias.
 
-    Months: those with a plan row of this source and lag that sales cover completely. SKUs: each
-    planned SKU, plus each SKU with sales in the month but no plan row (P = 0).
+    Months: those with a plan row of this source and lag that sales cover completely. SKU-months
+    by ``universe``: ``actuals_or_plan`` each planned SKU plus each SKU that sold in the month
+    without a plan row (P = 0); ``planned_only`` the SKU-months with a plan row (no sales = A 0);
+    ``both_present`` those with a plan row and a sales row in the month.
     """
     def build():
-        plans = _plan_rows(ctx, p["source"], p["lag"], p["measure"])
+        plans = _plan_rows(ctx, p["source"], p["lag"], p["measure"]).with_columns(has_plan=nw.lit(1))
         months = plans.select("month").unique()
-        actual = _monthly_actuals(ctx, p["measure"]).join(months, on="month", how="inner")
+        actual = (_monthly_actuals(ctx, p["measure"]).join(months, on="month", how="inner")
+                  .with_columns(has_sales=nw.lit(1)))
         keys = nw.concat([plans.select("sku", "month"),
                           actual.filter(nw.col("actual") > 0).select("sku", "month")]).unique()
         pairs = (keys.join(plans, on=["sku", "month"], how="left")
                  .join(actual, on=["sku", "month"], how="left")
-                 .with_columns(nw.col("planned").fill_null(0.0), nw.col("actual").fill_null(0.0)))
-        return ctx.filter_classes(pairs).sort("month", "sku")
-    return ctx.shared(("pairs", p["source"], p["lag"], p["measure"], *_class_key(p)), build)
+                 .with_columns(nw.col("planned", "actual").fill_null(0.0),
+                               nw.col("has_plan", "has_sales").fill_null(0)))
+        pairs = ctx.filter_classes(pairs)
+        _note_unplanned(ctx, pairs, p["universe"])
+        return _universe(pairs, p["universe"]).drop("has_plan", "has_sales").sort("month", "sku")
+    return ctx.shared(("pairs", p["source"], p["lag"], p["measure"], p["universe"], *_class_key(p)), build)
+
+
+def _universe(pairs: nw.LazyFrame, universe: str, planned: nw.Expr | None = None) -> nw.LazyFrame:
+    """The SKU-months a plan is judged on (see ``_pairs``); ``planned`` says which have a plan."""
+    planned = nw.col("has_plan") == 1 if planned is None else planned
+    if universe == "planned_only":
+        return pairs.filter(planned)
+    if universe == "both_present":
+        return pairs.filter(planned & (nw.col("has_sales") == 1))
+    return pairs
+
+
+def _note_unplanned(ctx, pairs: nw.LazyFrame, universe: str, planned: nw.Expr | None = None) -> None:
+    """Warn when SKU-months that sold without a plan carry more than 5 % of the actual volume:
+    whether they count (P = 0, error = A) is the universe choice, and it moves the result."""
+    planned = nw.col("has_plan") == 1 if planned is None else planned
+    total, unplanned, n = engines.collect(pairs.select(
+        nw.col("actual").sum().alias("total"),
+        nw.when(~planned).then(nw.col("actual")).otherwise(nw.lit(0.0)).sum().alias("unplanned"),
+        (~planned & (nw.col("actual") > 0)).cast(nw.Int64).sum().alias("n"))).row(0)
+    n = int(n or 0)
+    if total and unplanned and unplanned / total > UNPLANNED_WARNING:
+        share = unplanned / total
+        counted = "counted with P = 0" if universe == "actuals_or_plan" else "left out"
+        counted_zh = "按计划为 0 计入" if universe == "actuals_or_plan" else "不计入"
+        ctx.note(f"{n} SKU-months sold without a plan row and carry {share:.1%} of the actual volume; "
+                 f"under universe={universe} they are {counted}. The universe choice (actuals_or_plan, "
+                 "planned_only, both_present) changes the result: compare them.",
+                 zh=f"{n} 个 SKU-月有销售但没有计划行, 占实际量的 {share:.1%}; 在 universe={universe} 下"
+                    f"它们{counted_zh}。评估范围的选择 (actuals_or_plan、planned_only、both_present) "
+                    "会改变结果: 请对比。")
 
 
 def _class_key(p) -> tuple:
@@ -73,21 +111,31 @@ def _class_key(p) -> tuple:
 
 
 def _fva_pairs(ctx, p) -> nw.LazyFrame:
-    """(month, sku, plan, forecast, actual): months with rows of both sources at this lag."""
+    """(month, sku, plan, forecast, actual): months with rows of both sources at this lag; the
+    SKU-months by ``universe`` as in ``_pairs``, where "planned" means a row of both sources (the
+    people's plan and the algorithm's forecast are judged on the same items)."""
     def build():
-        plan = _plan_rows(ctx, "plan", p["lag"], p["measure"]).rename({"planned": "plan"})
-        forecast = _plan_rows(ctx, "forecast", p["lag"], p["measure"]).rename({"planned": "forecast"})
+        plan = (_plan_rows(ctx, "plan", p["lag"], p["measure"]).rename({"planned": "plan"})
+                .with_columns(has_plan=nw.lit(1)))
+        forecast = (_plan_rows(ctx, "forecast", p["lag"], p["measure"]).rename({"planned": "forecast"})
+                    .with_columns(has_forecast=nw.lit(1)))
         months = plan.select("month").unique().join(forecast.select("month").unique(), on="month")
-        actual = _monthly_actuals(ctx, p["measure"]).join(months, on="month", how="inner")
+        actual = (_monthly_actuals(ctx, p["measure"]).join(months, on="month", how="inner")
+                  .with_columns(has_sales=nw.lit(1)))
         keys = nw.concat([plan.select("sku", "month"), forecast.select("sku", "month"),
                           actual.filter(nw.col("actual") > 0).select("sku", "month")]).unique()
         pairs = (keys.join(months, on="month", how="inner")
                  .join(plan, on=["sku", "month"], how="left")
                  .join(forecast, on=["sku", "month"], how="left")
                  .join(actual, on=["sku", "month"], how="left")
-                 .with_columns(nw.col("plan", "forecast", "actual").fill_null(0.0)))
-        return ctx.filter_classes(pairs).sort("month", "sku")
-    return ctx.shared(("fva_pairs", p["lag"], p["measure"], *_class_key(p)), build)
+                 .with_columns(nw.col("plan", "forecast", "actual").fill_null(0.0),
+                               nw.col("has_plan", "has_forecast", "has_sales").fill_null(0)))
+        pairs = ctx.filter_classes(pairs)
+        both = (nw.col("has_plan") == 1) & (nw.col("has_forecast") == 1)
+        _note_unplanned(ctx, pairs, p["universe"], both)
+        return (_universe(pairs, p["universe"], both).drop("has_plan", "has_forecast", "has_sales")
+                .sort("month", "sku"))
+    return ctx.shared(("fva_pairs", p["lag"], p["measure"], p["universe"], *_class_key(p)), build)
 
 
 # --------------------------------------------------------------------------- accuracy measures
@@ -233,6 +281,15 @@ _SOURCE = Param("source", "choice", "plan", L10n("Source", "来源"),
 _MEASURE = Param("measure", "choice", "units", L10n("Measure", "度量"),
                  L10n("units, or value (plans.value against sales.gmv).",
                       "件数, 或货值 (plans.value 对比 sales.gmv)。"), choices=("units", "value"))
+UNPLANNED_WARNING = 0.05   # share of the actual volume sold without a plan that earns a note
+
+_UNIVERSE = Param("universe", "choice", "actuals_or_plan", L10n("SKU-months judged", "评估范围 (SKU-月)"),
+                  L10n("actuals_or_plan: every planned SKU-month and every one that sold (unplanned sales "
+                       "count with P = 0); planned_only: those with a plan row; both_present: those with a "
+                       "plan row and sales rows.",
+                       "actuals_or_plan: 所有有计划或有销售的 SKU-月 (没有计划的销售按计划 0 计入); "
+                       "planned_only: 只看有计划行的; both_present: 有计划行且有销售行的。"),
+                  choices=("actuals_or_plan", "planned_only", "both_present"))
 _WEIGHT = Param("weight", "choice", "max", L10n("Min/Max weight", "Min/Max 权重"),
                 L10n("max sees every error; actual is the article's 'weighted by units' and gives no "
                      "weight to SKUs planned but not sold; plan weights by the plan.",
@@ -281,7 +338,7 @@ def _accuracy_definition(kind: str, *, references=()) -> Definition:
     return Definition(kind, name, formula, says, prefer, stats=_plan_accuracy_stats(kind),
                       finish=_plan_accuracy_finish(kind), sums=ACCURACY_SUMS[kind],
                       helpers=ACCURACY_HELPERS[kind],
-                      params=("lag", "source", "measure", "classes") + (("weight",) if kind == "min_max" else ()),
+                      params=("lag", "source", "measure", "universe", "classes") + (("weight",) if kind == "min_max" else ()),
                       references=references)
 
 
@@ -292,7 +349,7 @@ PLAN_ACCURACY = Kpi(
                      "SKU by SKU.", "月度需求计划 (或算法预测) 在单品层面与实际销售的接近程度。"),
     unit="share", direction="higher", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _SOURCE, _MEASURE, CLASSES_FILTER, _WEIGHT),
+    params=(_LAG, _SOURCE, _MEASURE, _UNIVERSE, CLASSES_FILTER, _WEIGHT),
     definitions=tuple(_accuracy_definition(k, references=_REFERENCES[k]) for k in ("wape", "min_max", "mape")),
     optional_tables=("skus",))
 
@@ -308,7 +365,7 @@ PLAN_BIAS = Kpi(
                      "the SKU mix.", "计划总量是否偏高或偏低: 偏差保证大数不跑偏, 准确度保证单品结构靠谱。"),
     unit="ratio", direction="target", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _SOURCE, _MEASURE, CLASSES_FILTER),
+    params=(_LAG, _SOURCE, _MEASURE, _UNIVERSE, CLASSES_FILTER),
     definitions=(
         Definition("bias", L10n("Bias", "偏差 (BIAS)"), "Σ(P−A) / ΣA   (positive = over-planned)",
                    L10n("Total over- or under-planning relative to actual; 0 is on target, positive means "
@@ -317,7 +374,7 @@ PLAN_BIAS = Kpi(
                    stats=_bias_stats,
                    finish=lambda s: s.with_columns(value=ratio(nw.col("planned") - nw.col("actual"), "actual")),
                    sums=("planned", "actual"), helpers=("planned", "actual"),
-                   params=("lag", "source", "measure", "classes"),
+                   params=("lag", "source", "measure", "universe", "classes"),
                    references=(Reference(0.0, L10n("on target", "准确")),)),
         Definition("achievement", L10n("Plan achievement", "计划达成率"), "ΣA / ΣP",
                    L10n("Actual over plan: 90% means a plan of 1.0 bn delivered 0.9 bn, roughly 0.1 bn of "
@@ -327,7 +384,7 @@ PLAN_BIAS = Kpi(
                    stats=_bias_stats,
                    finish=lambda s: s.with_columns(value=ratio("actual", "planned")),
                    sums=("planned", "actual"), helpers=("planned", "actual"),
-                   params=("lag", "source", "measure", "classes"),
+                   params=("lag", "source", "measure", "universe", "classes"),
                    references=(Reference(1.0, L10n("on plan", "达成")),)),
     ),
     optional_tables=("skus",))
@@ -341,12 +398,12 @@ FORECAST_VALUE_ADDED = Kpi(
                      "人工计划准确度减去算法预测准确度 (同一批 SKU 与月份): 正数表示人工调整有价值。"),
     unit="share", direction="higher", tables=("plans", "sales"),
     period=L10n("the planned month", "计划的月份"),
-    params=(_LAG, _MEASURE, CLASSES_FILTER, _WEIGHT),
+    params=(_LAG, _MEASURE, _UNIVERSE, CLASSES_FILTER, _WEIGHT),
     definitions=tuple(
         Definition(k, _ACCURACY_TEXT[k][0], f"accuracy(plan) − accuracy(forecast), accuracy = {_ACCURACY_TEXT[k][1]}",
                    _ACCURACY_TEXT[k][2], _ACCURACY_TEXT[k][3], stats=_fva_stats(k), finish=_fva_finish(k),
                    sums=_fva_sums(k), helpers=("plan_accuracy", "forecast_accuracy"),
-                   params=("lag", "measure", "classes") + (("weight",) if k == "min_max" else ()),
+                   params=("lag", "measure", "universe", "classes") + (("weight",) if k == "min_max" else ()),
                    references=(Reference(0.0, L10n("no value added", "无增值")),))
         for k in ("wape", "min_max", "mape")),
     optional_tables=("skus",))
