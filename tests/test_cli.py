@@ -155,3 +155,28 @@ def test_progress_bar_on_a_terminal_and_quiet_when_piped(tiny, command):
     assert done.returncode == 0
     assert b"reading and validating" in shown and re.search(rb"\d/[12] ", shown), shown     # step n of 1 or 2
     assert done.stdout.decode() == piped.stdout          # the results themselves are the same
+
+
+def test_generate_parquet_in_chunks(capsys, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "pq"
+    code, stdout, err = run(capsys, "generate", str(out), "--skus", "12", "--warehouses", "2", "--days", "120",
+                            "--format", "parquet", "--chunk-skus", "4")
+    assert code == 0 and stdout == f"wrote 14 tables to {out}\n", err
+    assert len(list(out.glob("*.parquet"))) == 14 and not list(out.glob("*.csv"))
+    sales = pq.ParquetFile(out / "sales.parquet")
+    # one row group per chunk: at most ⌈12 / 4⌉ = 3, but the best seller's supplier weighs as much
+    # as the other suppliers together in expected rows, so the chunks balanced by rows are 2
+    assert sales.num_row_groups == 2
+    assert sales.schema_arrow.field("date").type == pa.date32()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_generate_refuses_a_bad_chunk_size(capsys, tmp_path, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", str(tmp_path / "x"), "--chunk-skus", value])
+    assert exit_.value.code == 2
+    assert "--chunk-skus: needs a whole number ≥ 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

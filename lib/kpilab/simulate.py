@@ -890,13 +890,12 @@ def simulate_chunks(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREH
     When all SKUs fit in one chunk this is :func:`simulate` (same random stream, same bytes).
     Otherwise the world (SKUs, suppliers, warehouses) is drawn once as in :func:`simulate` and
     yielded first; then the SKUs, grouped by supplier so that a purchase order (one supplier ×
-    warehouse × day) never spans two chunks, are simulated in ⌈skus / chunk_skus⌉ chunks balanced
-    by expected rows (:func:`_sku_chunks`), each with its own random stream spawned from the
-    seed, and their per-SKU tables yielded with ids
-    that continue from the previous chunk; orders group lines of SKUs of the same chunk. Last, the
-    per-warehouse tables (order-volume plans, logistics costs) are drawn from the volumes summed
-    over all chunks. Deterministic by (seed, sizes, chunk size); another chunk size gives another
-    draw of the same operation.
+    warehouse × day) never spans two chunks, are simulated in at most ⌈skus / chunk_skus⌉ chunks
+    balanced by expected rows (:func:`_sku_chunks`), each on its own random stream spawned from
+    the seed, and their per-SKU tables are yielded with ids that continue from the previous chunk;
+    orders group lines of SKUs of the same chunk. Last, the per-warehouse tables (order-volume
+    plans, logistics costs) are drawn from the volumes summed over all chunks. Deterministic by
+    (seed, sizes, chunk size); another chunk size gives another draw of the same operation.
     """
     if chunk_skus is None:
         chunk_skus = default_chunk_skus(warehouses, days)
@@ -919,15 +918,15 @@ def simulate_chunks(*, skus: int = DEFAULT_SKUS, warehouses: int = DEFAULT_WAREH
 
 
 def _sku_chunks(w: _World, size: int, days: int) -> list[np.ndarray]:
-    """SKU indices in ⌈SKUs / size⌉ chunks of whole suppliers (sorted within a chunk), balanced by
-    the rows they are expected to write rather than by SKU count.
+    """SKU indices in at most ⌈SKUs / size⌉ chunks of whole suppliers (sorted within a chunk),
+    balanced by the rows they are expected to write rather than by SKU count.
 
     A SKU writes about 2 × cells × days sales and inventory rows plus about one order line per unit
     sold in the order months, and an order line costs about three times the memory of a cell-day
     while it is built (measured); under the Zipf law the best seller alone sells as much as a few
     hundred slow sellers, so equal SKU counts would give the chunk holding it far more memory.
     Cuts fall where the running weight, in supplier order, crosses a multiple of the mean chunk
-    weight; a supplier heavier than that makes one chunk on its own.
+    weight; a supplier heavier than that makes one chunk on its own (hence fewer chunks).
     """
     weight = 2 * np.bincount(w.cell_sku, minlength=len(w.base)) * days + 3 * w.base * ORDER_MONTHS * 30.4
     order = np.argsort(w.supplier, kind="stable")
