@@ -172,7 +172,7 @@ def _keep(value):
     DuckDB frames as temporary tables, anything else as it is."""
     if isinstance(value, nw.LazyFrame):
         value = engines.materialize(value)
-        return value.collect() if value.implementation is not nw.Implementation.DUCKDB else value
+        return value if engines.on_engine(value) else value.collect()
     return value
 
 
@@ -369,18 +369,23 @@ def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ..
 
 def _keep_detail(detail: nw.LazyFrame):
     """The detail computed once: a pandas frame for in-memory engines, a DuckDB table otherwise."""
-    if detail.implementation is nw.Implementation.DUCKDB:
+    if engines.on_engine(detail):
         return engines.materialize(detail)
     return engines.to_pandas(detail) if detail.implementation.is_pandas() else detail.collect().lazy()
 
 
 def pool(ctx: Context, detail, by: tuple[str, ...], definition: Definition) -> nw.LazyFrame:
-    """Σ of the definition's additive columns per group of ``by``, then its ``finish`` (lazy)."""
+    """Σ of the definition's additive columns per group of ``by`` (or its own ``pooler`` for a
+    percentile or a growth rate), then its ``finish`` — lazily, on the detail's engine."""
     frame = detail if isinstance(detail, (nw.LazyFrame, nw.DataFrame)) else engines.lazy(detail)
     frame = engines.as_lazy(frame)
     from_skus = [c for c in by if c not in frame.collect_schema().names()]
     if from_skus:
         frame = frame.join(engines.as_lazy(ctx.skus).select("sku", *from_skus), on="sku", how="left")
-    sums = [nw.col(s).sum() for s in definition.sums]
-    pooled = frame.group_by(list(by)).agg(*sums).sort(list(by)) if by else frame.select(*sums)
+    if definition.pooler is not None:
+        pooled = definition.pooler(frame, list(by))
+        pooled = pooled.sort(list(by)) if by else pooled
+    else:
+        sums = [nw.col(s).sum() for s in definition.sums]
+        pooled = frame.group_by(list(by)).agg(*sums).sort(list(by)) if by else frame.select(*sums)
     return definition.finish(pooled).select(*by, "value", *definition.helpers)

@@ -149,10 +149,15 @@ class Reference:
 class Definition:
     """One way to define a KPI.
 
-    ``stats(ctx, params, by)`` returns the per-entity detail (a narwhals DataFrame) holding the
+    ``stats(ctx, params, by)`` returns the per-entity detail (a narwhals LazyFrame) holding the
     grouping columns it can provide and the additive columns named in ``sums``; ``finish(frame)``
     adds ``value`` and ``helpers`` to a frame of pooled sums. ``params`` names the KPI
     parameters this definition reads (the others are ignored by it).
+
+    A definition whose value is not a ratio of sums (a percentile, a growth rate) sets
+    ``pooler(detail, by)``: a lazy aggregation of the detail to one row per group of ``by`` (one
+    row when ``by`` is empty) holding what ``finish`` reads; ``sums`` then names the detail
+    columns it reads. The engine calls it in place of the sums, on every engine.
     """
 
     id: str
@@ -168,6 +173,12 @@ class Definition:
     references: tuple[Reference, ...] = ()
     direction: Direction | None = None  # overrides the KPI's direction when set
     unit: Unit | None = None            # overrides the KPI's unit when set (cost per order is money)
+    pooler: Callable[..., Any] | None = field(default=None, repr=False)   # non-additive pooling
+
+    @property
+    def additive(self) -> bool:
+        """True when the value is a ratio of sums, so a group's value pools its entities' sums."""
+        return self.pooler is None
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name.en, "name_zh": self.name.zh, "formula": self.formula,
