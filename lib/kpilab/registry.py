@@ -256,4 +256,6 @@ FAMILIES: dict[str, L10n] = {
     "logistics": L10n("Logistics", "物流"),
     "suppliers": L10n("Suppliers", "供应商"),
     "quality": L10n("Quality", "质量"),
+    "backorders": L10n("Backorders", "缺货预订 (Backorder)"),
+    "sourcing": L10n("Sourcing", "采购寻源"),
 }
