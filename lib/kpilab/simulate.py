@@ -1224,8 +1224,8 @@ class _Writer:
 
     CSV as the bundled sample: UTF-8, header first, dates YYYY-MM-DD, booleans true/false, missing
     values blank. Parquet typed from the contract, so readers need no guessing: date → date32,
-    float → float64, int → int64, bool → bool, text, codes and months → string; one row group per
-    chunk (pyarrow ParquetWriter).
+    float → float64, int → int64, bool → bool, text, codes and months → string; each chunk is
+    appended as its own row group(s) (pyarrow ParquetWriter; at most about 1M rows in one).
     """
 
     def __init__(self, out_dir, fmt: str):
