@@ -160,8 +160,15 @@ if files:
                                           format_func=column_labels.get)
                 if target and target != header:
                     chosen.setdefault(table_name, {})[header] = target
+    grains = {"auto": t("detect from the data", "根据数据识别"), "daily": t("daily rows", "日数据"),
+              "monthly": t("monthly totals", "月度汇总")}
+    grain = st.radio(t("Sales are", "销售数据为"), list(grains), format_func=grains.get, horizontal=True,
+                     index=list(grains).index(base.grain or "auto"), key="data_grain",
+                     help=t("Monthly totals (one row per SKU and month, warehouse optional) feed the planning "
+                            "KPIs; KPIs that need daily sales say so.",
+                            "月度汇总 (每个 SKU 每月一行, 仓库可省略) 可用于计划类 KPI; 需要日数据的 KPI 会提示。"))
     try:
-        mapping = ColumnMapping(chosen, wide)
+        mapping = ColumnMapping(chosen, wide, None if grain == "auto" else grain)
         mapped = mapping.apply(raw)
     except MappingError as exc:
         st.error(components.note_text(exc.args[0]))

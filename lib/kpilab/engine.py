@@ -169,7 +169,7 @@ class Context:
 
 def _keep(value):
     """What the cross-request cache holds: in-memory frames collected (so their size is known),
-    DuckDB frames as temporary tables, anything else as it is."""
+    DuckDB and Spark frames on their engine (temporary table, checkpoint), anything else as it is."""
     if isinstance(value, nw.LazyFrame):
         value = engines.materialize(value)
         return value if engines.on_engine(value) else value.collect()
@@ -281,6 +281,9 @@ class Comparison:
         return out.to_pandas().reset_index(drop=True)
 
 
+DAILY_SALES = "daily sales rows (this dataset's sales are monthly totals)"
+
+
 def grouping_columns(kpi: Kpi, dataset) -> tuple[str, ...]:
     """The columns a KPI can be grouped by on this dataset."""
     cols = ["month", *kpi.dims]
@@ -291,8 +294,11 @@ def grouping_columns(kpi: Kpi, dataset) -> tuple[str, ...]:
 
 
 def missing_inputs(kpi: Kpi, dataset) -> list[str]:
-    """What the dataset lacks for this KPI: tables, or required columns without any data."""
+    """What the dataset lacks for this KPI: tables, required columns without any data, or daily
+    sales rows when every definition needs them and the sales are monthly totals."""
     missing = [t for t in kpi.tables if t not in dataset.tables]
+    if kpi.needs_daily_sales and "sales" in dataset.tables and dataset.grain == "monthly":
+        missing.append(DAILY_SALES)
     for spec in kpi.required_columns:
         table, column = spec.split(".")
         if table in dataset.tables:
@@ -359,6 +365,8 @@ def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ..
     missing = missing_inputs(kpi, ctx.dataset)
     if missing:
         raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")
+    if definition.daily_sales and ctx.dataset.grain == "monthly":
+        raise KpiError(f"{kpi.id} / {definition.id} needs {DAILY_SALES}, which this dataset does not have")
     ctx.notes = []
     ctx.eager = not getattr(sys.modules[definition.stats.__module__], "LAZY", False)
     with engines.using(ctx.dataset):
@@ -368,7 +376,7 @@ def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ..
 
 
 def _keep_detail(detail: nw.LazyFrame):
-    """The detail computed once: a pandas frame for in-memory engines, a DuckDB table otherwise."""
+    """The detail computed once: a pandas frame for in-memory engines, on the engine for DuckDB and Spark."""
     if engines.on_engine(detail):
         return engines.materialize(detail)
     return engines.to_pandas(detail) if detail.implementation.is_pandas() else detail.collect().lazy()

@@ -328,8 +328,12 @@ class ColumnMapping:
 
     tables: dict[str, dict[str, str]]
     wide: dict[str, WideSpec] = field(default_factory=dict)
+    grain: str | None = None      # "daily" or "monthly" sales; None = detected from the data
 
     def __post_init__(self) -> None:
+        if self.grain not in (None, "daily", "monthly"):
+            raise MappingError(Note(f"grain {self.grain!r} is not daily or monthly.",
+                                    f"grain {self.grain!r} 不是 daily 或 monthly。"))
         for table, spec in self.wide.items():
             spec.check(table)
         for table, columns in self.tables.items():
@@ -377,6 +381,8 @@ class ColumnMapping:
         data: dict = {"version": 1, "tables": self.tables}
         if self.wide:
             data["wide"] = {t: spec.to_json() for t, spec in self.wide.items()}
+        if self.grain:
+            data["grain"] = self.grain
         return data
 
     def to_json(self) -> str:
@@ -386,7 +392,7 @@ class ColumnMapping:
     def from_json(cls, text: str) -> ColumnMapping:
         try:
             data = json.loads(text)
-            tables, wide = data["tables"], data.get("wide", {})
+            tables, wide, grain = data["tables"], data.get("wide", {}), data.get("grain")
             ok = isinstance(tables, dict) and all(
                 isinstance(cols, dict) and all(isinstance(k, str) and isinstance(v, str)
                                                for k, v in cols.items())
@@ -395,17 +401,17 @@ class ColumnMapping:
             ok = ok and all(isinstance(s.kind, str) and isinstance(s.value, str)
                             and isinstance(s.constants, dict)
                             and all(isinstance(v, str) for v in s.constants.values())
-                            for s in specs.values())
+                            for s in specs.values()) and grain in (None, "daily", "monthly")
         except (ValueError, KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
             raise MappingError(Note(
                 'Not a saved column mapping: expected JSON like {"version": 1, "tables": '
                 '{"sales": {"日期": "date"}}, "wide": {"plans": {"kind": "month", "value": '
-                '"units"}}} ("wide" is optional).',
+                '"units"}}, "grain": "monthly"} ("wide" and "grain" are optional).',
                 '不是已保存的列映射: 应为形如 {"version": 1, "tables": {"sales": {"日期": "date"}}, '
                 '"wide": {"plans": {"kind": "month", "value": "units"}}} 的 JSON ("wide" 可省略)。'))
-        return cls(tables, specs)
+        return cls(tables, specs, grain)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json(), encoding="utf-8")

@@ -174,6 +174,7 @@ class Definition:
     direction: Direction | None = None  # overrides the KPI's direction when set
     unit: Unit | None = None            # overrides the KPI's unit when set (cost per order is money)
     pooler: Callable[..., Any] | None = field(default=None, repr=False)   # non-additive pooling
+    daily_sales: bool = False           # reads sales day by day: refused on monthly-grain sales
 
     @property
     def additive(self) -> bool:
@@ -212,6 +213,11 @@ class Kpi:
                 return d
         raise KpiError(f"{self.id}: unknown definition {definition_id!r}; "
                        f"valid: {', '.join(d.id for d in self.definitions)}")
+
+    @property
+    def needs_daily_sales(self) -> bool:
+        """Every definition reads sales day by day (none can run on monthly totals)."""
+        return all(d.daily_sales for d in self.definitions)
 
     def param(self, name: str) -> Param:
         for p in self.all_params:

@@ -39,8 +39,11 @@ DATE_FORMATS: dict[str, tuple[str, str]] = {
     "DD.MM.YYYY": (r"(\d{1,2})\.(\d{1,2})\.(\d{4})", "dmy"),
     "MM/DD/YYYY": (r"(\d{1,2})/(\d{1,2})/(\d{4})", "mdy"),
     "DD/MM/YYYY": (r"(\d{1,2})/(\d{1,2})/(\d{4})", "dmy"),
+    "YYYY-MM": (r"(\d{4})-(\d{1,2})", "ym"),
+    "YYYY年M月": (r"(\d{4})年(\d{1,2})月", "ym"),
 }
-"""Date formats accepted in a date column (one per column); a time of day after it is ignored."""
+"""Date formats accepted in a date column (one per column); a time of day after it is ignored.
+A month alone (YYYY-MM) reads as the month's first day: monthly sales totals (grain=monthly)."""
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _MONTH = r"^\d{4}(?:-\d{1,2}|/\d{1,2}|\d{2}|年\d{1,2}月)$"
@@ -911,7 +914,9 @@ def _date_parts(text: nw.Expr, name: str) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
         parts = [day.str.slice(0, 4), day.str.slice(4, 2), day.str.slice(6, 2)]
     else:
         pieces = day.str.replace_all(r"\D+", "-").str.strip_chars("-").str.split("-")
-        parts = [pieces.list.get(i) for i in range(3)]
+        parts = [pieces.list.get(i) for i in range(len(order))]
+    if order == "ym":
+        return parts[0].cast(nw.Int64), parts[1].cast(nw.Int64), nw.when(fits).then(nw.lit(1)).cast(nw.Int64)
     y, m, d = (parts[order.index(k)].cast(nw.Int64) for k in "ymd")
     return y, m, d
 

@@ -278,15 +278,18 @@ def _load(files, mapping_json, encoding, date_formats, progress: Progress | None
     report = progress or (lambda share, text: None)
     report(0.05, t(f"Reading {len(files)} file(s)…", f"正在读取 {len(files)} 个文件…"))
     raw = read_dataset(list(files), encoding=encoding)
+    grain = "auto"
     if mapping_json:
         report(0.4, t("Mapping columns…", "正在映射列名…"))
-        raw = ColumnMapping.from_json(mapping_json).apply(raw)
+        mapping = ColumnMapping.from_json(mapping_json)
+        raw, grain = mapping.apply(raw), mapping.grain or "auto"
     report(0.5, t("Validating every table…", "正在校验所有表…"))
     formats: dict[str, dict[str, str]] = {}
     for table, column, fmt in date_formats:
         formats.setdefault(table, {})[column] = fmt
     name = files[0][0] if len(files) == 1 else f"{files[0][0]} +{len(files) - 1}"
-    dataset = Dataset.from_frames(raw.tables, name, date_formats=formats or None, notes=tuple(raw.notes))
+    dataset = Dataset.from_frames(raw.tables, name, date_formats=formats or None, notes=tuple(raw.notes),
+                                  grain=grain)
     report(1.0, t("Read and validated.", "读取并校验完成。"))
     return dataset
 

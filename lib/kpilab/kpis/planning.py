@@ -11,8 +11,8 @@ import narwhals.stable.v2 as nw
 
 from kpilab import engines
 from kpilab.classification import CLASSES_FILTER
-from kpilab.kpis._common import (as_date, day_number, last_complete_month, month_number, month_of,
-                                 month_str, ratio)
+from kpilab.kpis._common import (as_date, day_number, last_complete_month, month_number, month_number_of,
+                                 month_of, month_str, ratio)
 from kpilab.registry import Definition, Kpi, L10n, Param, Reference
 
 LAZY = True     # TRANSITION marker, removed once every family is lazy
@@ -32,7 +32,9 @@ def _plan_rows(ctx, source: str, lag: int, measure: str) -> nw.LazyFrame:
     """Plan rows of one source at one lag, in months the sales table covers completely."""
     def build():
         plans = ctx.table("plans")
-        last = last_complete_month(as_date(ctx.scalar(ctx.table("sales"), nw.col("date").max())))
+        last_day = as_date(ctx.scalar(ctx.table("sales"), nw.col("date").max()))
+        # monthly totals cover their last month; daily rows only once its last day is in
+        last = month_number_of(last_day) if ctx.dataset.grain == "monthly" else last_complete_month(last_day)
         rows = plans.filter(
             nw.col("source") == source,
             month_number("month") - month_number("version_month") == lag,
