@@ -35,21 +35,31 @@ def _spec_tables() -> dict[str, dict]:
 
 spec_available = pytest.mark.skipif(not SPEC.exists(), reason="shared/spec not beside the repo")
 
+# Issue 12 extends the spec's contract: a backorders table and skus.oos_policy.
+ADDED_TABLES = ("backorders",)
+ADDED_COLUMNS = {"skus": ("oos_policy",)}
+
+
+def _spec_part(table) -> tuple[str, ...]:
+    """The table's columns that the spec declares (without the issue-12 additions)."""
+    return tuple(c for c in table.column_names if c not in ADDED_COLUMNS.get(table.name, ()))
+
 
 @spec_available
 def test_tables_keys_and_order_match_the_spec():
     spec = _spec_tables()
-    assert list(TABLES) == list(spec)
-    assert len(TABLES) == 14
+    assert [t for t in TABLES if t not in ADDED_TABLES] == list(spec)
+    assert len(TABLES) == 15
     for name, table in TABLES.items():
-        assert table.key == spec[name]["key"], name
+        if name not in ADDED_TABLES:
+            assert table.key == spec[name]["key"], name
 
 
 @spec_available
 def test_columns_types_required_and_defaults_match_the_spec():
     for name, spec in _spec_tables().items():
         table = TABLES[name]
-        assert table.column_names == tuple(r[0] for r in spec["rows"]), name
+        assert _spec_part(table) == tuple(r[0] for r in spec["rows"]), name
         for column, dtype, required, default in spec["rows"]:
             col = table.column(column)
             expected_type = "code" if column in _CODES else _TYPES[dtype]
@@ -57,6 +67,20 @@ def test_columns_types_required_and_defaults_match_the_spec():
             assert col.required is required, (name, column)
             shown = str(col.default).lower() if col.default is not None else None
             assert shown == default, (name, column)
+
+
+def test_backorders_extension_as_issue_12_defines_it():
+    backorders = TABLES["backorders"]
+    assert backorders.key == ("sub_order_id",)
+    assert [(c.name, c.dtype, c.required) for c in backorders.columns] == [
+        ("sub_order_id", "str", True), ("backordered_units", "float", True),
+        ("backorder_date", "date", True), ("promised_date", "date", True),
+        ("shipped_date", "date", False), ("cancelled_date", "date", False)]
+    policy = TABLES["skus"].column("oos_policy")
+    assert (policy.dtype, policy.required, policy.default) == ("code", False, "none")
+    assert policy.choices == ("backorderable", "substitutable", "none")
+    # checked after orders, so its references to orders can be checked
+    assert list(TABLES).index("backorders") > list(TABLES).index("orders")
 
 
 def test_keys_are_required_columns_and_quantities_are_nonnegative():

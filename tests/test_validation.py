@@ -517,3 +517,55 @@ def test_duckdb_and_polars_report_the_same_problems(tmp_path, form):
     assert isinstance(on_duckdb.tables["skus"], duckdb.DuckDBPyRelation)
     assert sorted(on_duckdb.tables["inventory"].pl()["on_hand_units"].to_list()) == [10.0]
     assert on_polars.tables["skus"]["unit_cost"].to_list() == [2.0, 1500.0]
+
+
+# --- backorders (issue 12) ---------------------------------------------------------------------
+
+BACKORDERS = {"sub_order_id": ["s1", "s2"], "backordered_units": ["1", "1.5"],
+              "backorder_date": ["2024-03-01", "2024-03-03"],
+              "promised_date": ["2024-03-10", "2024-03-12"],
+              "shipped_date": ["2024-03-08", ""], "cancelled_date": ["", ""]}
+
+
+def test_clean_backorders_are_typed_with_blank_dates_empty():
+    result = check(orders=ORDERS, backorders=BACKORDERS)
+    assert result.report.ok and result.report.problems == []
+    table = result.tables["backorders"]
+    assert table["backordered_units"].tolist() == [1.0, 1.5]
+    assert table["shipped_date"].tolist()[0] == pd.Timestamp("2024-03-08")
+    assert table["shipped_date"].isna().tolist() == [False, True]
+    assert table["cancelled_date"].isna().all()
+
+
+def test_backorders_checked_against_their_orders():
+    # s1: 1 unit ordered, paid 03-01; s2: 2 units, paid 03-02 (ORDERS)
+    bad = {"sub_order_id": ["s1", "s2", "s9", "s1x", "s2"],
+           "backordered_units": ["2", "0", "1", "1", "-1"],
+           "backorder_date": ["2024-03-01", "2024-03-01", "2024-03-05", "2024-03-05", "2024-03-05"],
+           "promised_date": ["2024-03-09"] * 5,
+           "shipped_date": ["", "", "", "2024-03-06", ""],
+           "cancelled_date": ["", "", "", "2024-03-07", ""]}
+    result = check(orders=ORDERS, backorders=bad)
+    problems = {(p.column, p.rows) for p in result.report.errors}
+    assert ("backordered_units", (2,)) in problems            # 2 > 1 unit ordered
+    assert ("backordered_units", (3,)) in problems            # zero
+    assert ("backordered_units", (6,)) in problems            # negative
+    assert ("backorder_date", (3,)) in problems               # 03-01 before s2's payment 03-02
+    assert ("cancelled_date", (5,)) in problems               # both shipped and cancelled
+    unknown = [p for p in result.report.errors if "not in orders" in p.what]
+    assert [p.rows for p in unknown] == [(4, 5)] and "'s9' in row 4" in unknown[0].what
+    assert ("sub_order_id", (6,)) in problems                 # row 6 repeats s2's key
+    over = [p for p in result.report.errors if p.column == "backordered_units" and p.rows == (2,)][0]
+    assert "2 > 1" in over.what and "2 > 1" in over.what("zh")
+    # s2 (row 6) repeats the key of row 3, and every row broke a rule: nothing is usable
+    assert result.report.rows_dropped["backorders"] == 5
+    assert "backorders" in result.report.unusable
+
+
+def test_unknown_oos_policy_is_an_error_and_blank_is_none():
+    skus = with_(SKUS, oos_policy=["Backorderable", "maybe"])
+    problem = only(check(skus=skus), "skus", "oos_policy")
+    assert problem.rows == (3,) and "'maybe'" in problem.what
+    assert check(skus=with_(SKUS, oos_policy=["", "substitutable"])).tables["skus"][
+        "oos_policy"].tolist() == ["none", "substitutable"]
+    assert check(skus=SKUS).tables["skus"]["oos_policy"].tolist() == ["none", "none"]

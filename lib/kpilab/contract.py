@@ -96,6 +96,10 @@ _TABLES = (
         _opt("split_warehouse", "bool", True,
              "the item's category follows a regional split-warehouse strategy (counts for local "
              "fulfilment)"),
+        _opt("oos_policy", "code", "none",
+             "what happens when the item is out of stock: backorderable (keeps selling for later "
+             "delivery), substitutable (a similar item is offered) or none; a grouping dimension "
+             "of the order-based KPIs", choices=("backorderable", "substitutable", "none")),
     ), "item master"),
     Table("warehouses", ("warehouse",), (
         _WAREHOUSE,
@@ -169,6 +173,19 @@ _TABLES = (
                                "codes are allowed)"),
         _opt("comment", "str", None, "free text written by the customer"),
     ), "refunds"),
+    Table("backorders", ("sub_order_id",), (
+        _req("sub_order_id", "str", "refers to orders.sub_order_id: the sub-order put on backorder"),
+        _qty("backordered_units", "units of the sub-order not shipped from stock and promised for "
+                                  "later; 0 < backordered_units ≤ orders.units"),
+        _req("backorder_date", "date", "day the line went on backorder, ≥ the order's paid_date"),
+        _req("promised_date", "date", "delivery date promised to the customer"),
+        _opt("shipped_date", "date", None, "day the backordered units shipped; empty = not shipped"),
+        _opt("cancelled_date", "date", None,
+             "day the backorder was cancelled; empty = not cancelled (at most one of shipped_date "
+             "and cancelled_date)"),
+    ), "backordered sub-orders (sold while out of stock, delivered later)", (
+        "A line is open on day d when backorder_date ≤ d and neither shipped_date nor "
+        "cancelled_date is ≤ d. Month-end KPIs look at the open lines on each month's last day.",)),
     Table("order_volume_plans", ("date", "warehouse", "version_date"), (
         _req("date", "date", "day planned"),
         _WAREHOUSE,
@@ -259,7 +276,8 @@ BAD_INPUT = (
     "caught: a required column missing, a value of the wrong type (text in `units`), negative "
     "quantities, `sellable_units > on_hand_units`, duplicate keys, `received_date` after the "
     "snapshot `date`, `passed_units > inspected_units`, returns whose `sub_order_id` is not in "
-    "orders, a `month` that is not `YYYY-MM`, an empty table. Nothing is silently dropped: rows "
+    "orders, a `month` that is not `YYYY-MM`, an empty table, backorders of more units than the "
+    "sub-order or dated before its payment, a backorder both shipped and cancelled. Nothing is silently dropped: rows "
     "that a KPI cannot use are counted and shown.")
 
 

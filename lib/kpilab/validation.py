@@ -24,6 +24,7 @@ import pandas as pd
 import polars as pl
 from pandas.api import types as ptypes
 
+from kpilab import engines
 from kpilab.contract import TABLES, Column, Table
 from kpilab.reading import ROW
 from kpilab.registry import Note
@@ -228,6 +229,9 @@ def _lazy(frame: Any) -> tuple[nw.LazyFrame, str]:
     native = nw.from_native(frame)
     if isinstance(native, nw.DataFrame):  # another eager frame (pyarrow …): through polars
         return _polars_lazy(native.to_polars()), "polars"
+    if engines.engine_of(frame) == "spark":  # numbered in scan order unless read with ROW
+        return nw.from_native(frame if ROW in native.columns
+                              else engines.spark_row_numbers(frame, ROW)), "spark"
     if ROW not in native.columns:  # a DuckDB relation built elsewhere: rows in scan order
         native = nw.from_native(frame.project(
             f'*, (row_number() OVER () + 1)::BIGINT AS "{ROW}"'))
@@ -282,6 +286,8 @@ def _native(frame: nw.LazyFrame, kind: str) -> Any:
     """The cleaned table on its input's backend, in the input's row order, without ROW."""
     if kind == "duckdb":
         return frame.drop(ROW).to_native()
+    if kind == "spark":  # computed once: KPI queries start from the clean table, not the files
+        return engines.materialize(frame.drop(ROW)).to_native()
     polars = frame.sort(ROW).drop(ROW).collect().to_native()
     if kind == "polars":
         return polars
@@ -293,9 +299,12 @@ def _native(frame: nw.LazyFrame, kind: str) -> Any:
 
 
 def _materialise(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """polars: compute once and keep (its lazy plans are re-run per query); DuckDB: stay lazy."""
+    """polars: compute once and keep (its lazy plans are re-run per query); Spark: a local
+    checkpoint (likewise, and its plan stops growing); DuckDB: stay lazy."""
     if frame.implementation.is_polars():
         return nw.from_native(frame.to_native().collect().lazy())
+    if engines.is_spark(frame):
+        return engines.materialize(frame)
     return frame
 
 
@@ -526,6 +535,9 @@ class _TableCheck:
             rules.append(_Rule("sub_order_id", ~nw.col(_v("sub_order_id")).is_null()
                                & nw.col("__order").is_null(), self._unknown_order,
                                shown=(_v("sub_order_id"),)))
+        if self.name == "backorders" and not missing:
+            work, found = self._backorder_rules(work)
+            rules += found
         if self.name in _NOT_ABOVE:
             low, high, *_ = _NOT_ABOVE[self.name]
             if not {low, high} & missing:
@@ -542,6 +554,65 @@ class _TableCheck:
                 rules.append(_Rule(", ".join(self.t.key),
                                    filled & (nw.col(ROW) != nw.col("__first")), self._repeat,
                                    shown=("__first",)))
+        return work, rules
+
+    def _backorder_rules(self, work: nw.LazyFrame) -> tuple[nw.LazyFrame, list[_Rule]]:
+        """Backorder lines: 0 < backordered_units ≤ the sub-order's units, backorder_date ≥ its
+        paid_date, its sub_order_id in orders, not both shipped and cancelled. Errors: a line
+        breaking one cannot be placed in time or counted, so it is dropped and counted."""
+        units, day = nw.col(_v("backordered_units")), nw.col(_v("backorder_date"))
+        rules = [
+            _Rule("backordered_units", units == 0, lambda n, first: (
+                Note(f"{_have(n)} 0 backordered units (e.g. row {first[ROW]}).",
+                     f"{_rows_zh(n)}的 backordered_units 为 0 (例如第 {first[ROW]} 行)。"),
+                Note("A backorder line holds at least part of a unit; remove lines with nothing "
+                     "on backorder.", "缺货预订行至少包含部分数量; 请删除没有缺货预订数量的行。"))),
+            _Rule("cancelled_date", ~nw.col(_v("shipped_date")).is_null()
+                  & ~nw.col(_v("cancelled_date")).is_null(), lambda n, first: (
+                Note(f"{_have(n)} both a shipped_date and a cancelled_date (e.g. row "
+                     f"{first[ROW]}).",
+                     f"{_rows_zh(n)}同时有 shipped_date 和 cancelled_date (例如第 {first[ROW]} 行)。"),
+                Note("A backorder ends once, shipped or cancelled: keep the date that happened "
+                     "and clear the other.", "缺货预订只会以发货或取消之一结束: 保留实际发生的日期, "
+                     "清空另一个。")))]
+        orders = self._reference("orders", "sub_order_id")
+        if orders is None:
+            return work, rules
+        first_row = orders.filter(nw.col(ROW) == nw.col(ROW).min().over("sub_order_id"))
+        work = work.join(first_row.select(
+            nw.col("sub_order_id").alias(_v("sub_order_id")), nw.lit(True).alias("__order"),
+            nw.col("units").alias("__order_units"), nw.col("paid_date").alias("__paid")),
+            on=_v("sub_order_id"), how="left")
+        rules += [
+            _Rule("sub_order_id", ~nw.col(_v("sub_order_id")).is_null()
+                  & nw.col("__order").is_null(), lambda n, first: (
+                Note(f"{_have(n)} a sub_order_id that is not in orders (e.g. "
+                     f"{_example(first, 'sub_order_id')}).",
+                     f"{_rows_zh(n)}的 sub_order_id 不在 orders 中 "
+                     f"({_example_zh(first, 'sub_order_id')})。"),
+                Note("Add the orders rows of these sub-orders (a backorder needs its order: SKU, "
+                     "units, paid date), or check that the ids match exactly.",
+                     "请在 orders 表中补充这些子订单 (缺货预订需要对应订单的 SKU、数量、付款日), "
+                     "或检查 ID 是否完全一致。")), shown=(_v("sub_order_id"),)),
+            _Rule("backordered_units", units > nw.col("__order_units"), lambda n, first: (
+                Note(f"{_have(n)} more backordered units than the sub-order's units (e.g. row "
+                     f"{first[ROW]}: {_show(first[_v('backordered_units')])} > "
+                     f"{_show(first['__order_units'])}).",
+                     f"{_rows_zh(n)}的 backordered_units 大于子订单的 units (例如第 {first[ROW]} "
+                     f"行: {_show(first[_v('backordered_units')])} > "
+                     f"{_show(first['__order_units'])})。"),
+                Note("Only units that were ordered can be on backorder: correct the quantity or "
+                     "the sub_order_id.", "只有下单的数量才能缺货预订: 请更正数量或 sub_order_id。")),
+                shown=(_v("backordered_units"), "__order_units")),
+            _Rule("backorder_date", day < nw.col("__paid"), lambda n, first: (
+                Note(f"{_have(n)} a backorder_date before the order's paid_date (e.g. row "
+                     f"{first[ROW]}: {_show(first[_v('backorder_date')])} < "
+                     f"{_show(first['__paid'])}).",
+                     f"{_rows_zh(n)}的 backorder_date 早于订单的 paid_date (例如第 {first[ROW]} "
+                     f"行: {_show(first[_v('backorder_date')])} < {_show(first['__paid'])})。"),
+                Note("A sub-order goes on backorder on or after its payment: check the dates.",
+                     "子订单在付款当天或之后才会进入缺货预订: 请检查日期。")),
+                shown=(_v("backorder_date"), "__paid"))]
         return work, rules
 
     def _negative(self, column: str):
