@@ -26,8 +26,8 @@ def sidebar() -> None:
         st.selectbox(t("Dataset", "数据集"), options, format_func=lambda k: names.get(k, k), key="data",
                      on_change=state.sync_query)
         ds = state.dataset()
-        st.caption(t(f"{len(ds.tables)} tables · fingerprint {ds.fingerprint}",
-                     f"{len(ds.tables)} 张表 · 指纹 {ds.fingerprint}"))
+        st.caption(t(f"{len(ds.tables)} tables · {ds.engine} · fingerprint {ds.fingerprint}",
+                     f"{len(ds.tables)} 张表 · {ds.engine} · 指纹 {ds.fingerprint}"))
 
 
 PAGES = {

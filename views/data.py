@@ -10,6 +10,8 @@ from kpilab.contract import TABLES, render_markdown
 from kpilab.mapping import (ColumnMapping, MappingError, WideSpec, load_preset, preset_names, save_preset,
                             suggest, user_presets_dir)
 from kpilab.reading import DatasetReadError
+from kpilab.registry import KpiError
+from kpilab.server_data import ROOTS_VARIABLE
 from kpilab.validation import DATE_FORMATS
 
 st.title(t("Your data", "你的数据"))
@@ -50,11 +52,11 @@ def show_dataset(ds, key: str) -> None:
                   f"**此数据集可计算的 KPI: {int(cov['ok'].sum())} / {len(cov)}**"))
     components.table(cov.rename(columns={"ok": t("ready", "可用"), "missing": t("missing", "缺少")}),
                      key=f"{key}_coverage")
+    st.caption(t(f"Engine: {ds.engine} · sales grain: {ds.grain}", f"计算引擎: {ds.engine} · 销售粒度: {ds.grain}"))
     with st.expander(t("Preview the tables", "预览数据表")):
         for name in ds.tables:
-            frame = ds.tables[name]
-            st.markdown(f"**{name}** — {len(frame):,} {t('rows', '行')}")
-            st.dataframe(frame.head(50), hide_index=True, width="stretch")
+            st.markdown(f"**{name}** — {ds.rows(name):,} {t('rows', '行')}")
+            st.dataframe(ds.head(name), hide_index=True, width="stretch")
 
 
 st.subheader(t("Upload", "上传"))
@@ -228,6 +230,30 @@ if files:
         else:
             st.error(t("No table of this dataset is usable; fix the problems above.",
                        "此数据集没有可用的表; 请修正上述问题。"))
+
+st.subheader(t("A dataset on the server", "服务器上的数据集"))
+st.markdown(t(
+    "Too big to upload? Give the path of a folder of Parquet files (one per table) or a `.duckdb` file on the "
+    "server. It is queried in place by DuckDB (out of core), never loaded whole. Only folders the administrator "
+    f"allows (`{ROOTS_VARIABLE}`) can be opened.",
+    "数据太大无法上传? 请填写服务器上的 Parquet 目录 (每表一个文件) 或 `.duckdb` 文件路径。DuckDB 直接在原处查询 "
+    f"(超出内存也可), 不会整体载入。只能打开管理员允许的目录 (`{ROOTS_VARIABLE}`)。"))
+server_cols = st.columns([3, 1], vertical_alignment="bottom")
+server_path = server_cols[0].text_input(t("Path on the server", "服务器路径"), key="data_server_path",
+                                        placeholder="/data/kpilab/2025")
+server_engine = server_cols[1].selectbox(t("Engine", "计算引擎"), ["duckdb", "auto", "polars"], key="data_server_engine")
+if server_path.strip():
+    with components.guarded(t("A dataset on the server", "服务器上的数据集")):
+        try:
+            with components.progress(t("Opening:", "正在打开:")) as report:
+                on_server = state.open_server_path(server_path, server_engine, progress=report)
+        except KpiError as exc:
+            st.error(components.note_text(exc.args[0]))
+        else:
+            show_dataset(on_server, "data_server")
+            if on_server.report is None or on_server.report.usable:
+                st.button(t("Use this dataset", "使用此数据集"), type="primary", key="data_server_use",
+                          on_click=state.register_upload, args=(on_server,))
 
 st.divider()
 current = state.dataset()

@@ -61,6 +61,18 @@ class Dataset:
         tables = {n: convert(t, engine, connection) for n, t in self.tables.items()}
         return Dataset(tables, self.name, self.report, self.fingerprint, self.notes, self.grain)
 
+    def rows(self, table: str) -> int:
+        """Rows of a table, counted on its engine."""
+        from kpilab.engines import count, lazy
+
+        return count(lazy(self.tables[table]))
+
+    def head(self, table: str, n: int = 50) -> pd.DataFrame:
+        """The first ``n`` rows of a table as pandas (a preview; the table stays on its engine)."""
+        from kpilab.engines import lazy, to_pandas
+
+        return to_pandas(lazy(self.tables[table]).head(n))
+
     def to_polars(self) -> "Dataset":
         return self.to_engine("polars")
 

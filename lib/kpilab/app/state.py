@@ -294,6 +294,24 @@ def _load(files, mapping_json, encoding, date_formats, progress: Progress | None
     return dataset
 
 
+def open_server_path(path: str, engine: str, progress: Progress | None = None) -> Dataset:
+    """A dataset on the server (Parquet folder or .duckdb file under an allowed root), opened in
+    place; built once per server for the same path, engine and file times."""
+    from kpilab.server_data import check_path
+
+    checked = check_path(path)
+    stamp = max((f.stat().st_mtime_ns for f in [checked, *checked.rglob("*")]), default=0)
+    key = hashlib.sha256(repr((str(checked), engine, stamp)).encode()).hexdigest()
+
+    def build() -> Dataset:
+        report = progress or (lambda share, text: None)
+        report(0.1, t(f"Opening {checked.name} on {engine}…", f"正在以 {engine} 打开 {checked.name}…"))
+        dataset = kpilab.load_dataset(checked, engine=engine)
+        report(1.0, t("Read and validated.", "读取并校验完成。"))
+        return dataset
+    return _LOADS.get(key, build, progress)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def read_upload(files: tuple[tuple[str, bytes], ...], encoding: str | None):
     """The uploaded files as read (before mapping), to propose a column mapping."""
