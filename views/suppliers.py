@@ -252,3 +252,7 @@ if components.kpi_available(INSPECTION, ds):
 st.subheader(t("Preferred-supplier share: by tier or by rating", "优质供应商采购占比: 按层级还是按评分"))
 if components.kpi_available(PREFERRED, ds):
     preferred_section()
+
+from kpilab.app.sourcing_section import sourcing_section  # noqa: E402  (issue 12: sourcing KPIs)
+
+sourcing_section()

@@ -41,6 +41,8 @@ Reading of the spec:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 import narwhals.stable.v2 as nw
 
@@ -522,3 +524,39 @@ SUPPLIER_SCORECARD = Kpi(
     dims=("supplier", QUARTER), optional_tables=("skus",))
 
 KPIS = (SUPPLIER_LEAD_TIME, PURCHASE_SAVINGS, SUPPLIER_SCORECARD)
+
+
+# --------------------------------------------------------------------------- page helper
+
+
+@dataclass(frozen=True)
+class SourcingOverview:
+    """What the sourcing part of the suppliers page shows: each KPI's definitions overall and by
+    month, and the scorecard by supplier × quarter (``scorecard_cells``, both definitions with
+    the components of the weighted one)."""
+
+    views: dict                # {(kpi_id, by): Comparison}
+    scorecard_cells: Any       # supplier, quarter, weighted, weakest_link, otif, inspection, on_time, lines
+
+
+def overview(dataset, **params) -> SourcingOverview:
+    """The three sourcing KPIs with one parameter set (each KPI reads its own), overall and by
+    month, and the scorecard by supplier × quarter — one Context per KPI, so the universes are
+    built once."""
+    from kpilab.engine import Comparison, Context, check_grouping, compute_in
+
+    views = {}
+    for kpi in KPIS:
+        own = {k: v for k, v in params.items() if k in {p.name for p in kpi.params}}
+        ctx = Context(dataset, kpi.resolve_params(own))
+        groupings = [(), ("month",)] + ([("supplier", QUARTER)] if kpi is SUPPLIER_SCORECARD else [])
+        for by in groupings:
+            by = check_grouping(kpi, dataset, by)
+            views[(kpi.id, by)] = Comparison(kpi.id, {d.id: compute_in(ctx, kpi, d, by) for d in kpi.definitions})
+    cells = views[(SUPPLIER_SCORECARD.id, ("supplier", QUARTER))]
+    weighted = cells.results["weighted"].table
+    table = weighted[["supplier", QUARTER, "value", *COMPONENTS, "lines", "inspected_units"]].rename(
+        columns={"value": "weighted"})
+    weakest = cells.results["weakest_link"].table[["supplier", QUARTER, "value"]].rename(columns={"value": "weakest_link"})
+    table = table.merge(weakest, on=["supplier", QUARTER], how="outer").sort_values(["supplier", QUARTER])
+    return SourcingOverview(views, table.reset_index(drop=True))
