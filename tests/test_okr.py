@@ -295,3 +295,84 @@ def test_a_money_definition_is_not_checked_as_a_share():
     assert found == set()                                     # 11.5 is a price per order, not 1150%
     assert okr.resolve_method(per_order) == "mean"
     assert okr.to_frame(okr.OkrSheet().add("O", kr))["unit"].tolist() == ["money"]
+
+
+# --------------------------------------------------------------------------- team templates
+
+def test_template_target_rules_by_hand():
+    relative = okr.TemplateKeyResult("supplier_lead_time:mean_first_receipt", "relative", -0.20, TEXT, TEXT)
+    assert relative.target(20.0) == pytest.approx(16.0)                # lead time −20 %
+    complement = okr.TemplateKeyResult("inspection_pass_rate:by_quantity", "complement", -0.15, TEXT, TEXT)
+    assert complement.target(0.96) == pytest.approx(1 - 0.04 * 0.85)   # defects 4 % → 3.4 %
+    level = okr.TemplateKeyResult("supplier_scorecard:weighted", "level", 0.90, TEXT, TEXT)
+    assert level.target(0.75) == 0.90 and level.target(math.nan) == 0.90
+    assert math.isnan(relative.target(math.nan))
+
+
+TEXT = okr.L10n("x", "x")
+
+
+def test_templates_declare_registered_variants_and_their_tables():
+    from kpilab.kpis import REGISTRY
+
+    assert set(okr.TEMPLATES) == {"sourcing", "backorders", "sop"}
+    sourcing = okr.TEMPLATES["sourcing"].key_results
+    assert [k.variant.split(":")[0] for k in sourcing] == [
+        "supplier_lead_time", "purchase_savings", "inspection_pass_rate", "return_rate", "supplier_scorecard"]
+    assert [(k.rule, k.change) for k in sourcing] == [("relative", -0.20), ("level", 0.10), ("complement", -0.15),
+                                                      ("relative", -0.25), ("level", 0.90)]
+    for template in okr.TEMPLATES.values():
+        for kr in template.key_results:
+            assert kr.wording.en and kr.wording.zh and kr.how.en and kr.how.zh
+            kpi_id = kr.variant.split(":")[0]
+            if kpi_id in REGISTRY:
+                Variant.from_text(kr.variant)
+                assert set(kr.tables) == set(REGISTRY[kpi_id].tables), kr.variant
+
+
+def _lead_time_ds(backend):
+    from tests.kpis.test_sourcing import lead_time_data
+
+    return lead_time_data(backend)
+
+
+def test_template_rows_baseline_target_and_what_is_missing(backend):
+    ds = _lead_time_ds(backend)       # first receipts 10, 7, 30 days, all ordered in 2024-01
+    template = okr.Template("t", TEXT, TEXT, (
+        okr.TemplateKeyResult("supplier_lead_time:mean_first_receipt", "relative", -0.20, TEXT, TEXT,
+                              ("purchase_orders", "receipts")),
+        okr.TemplateKeyResult("backorder_rate:by_units", "relative", -0.20, TEXT, TEXT, ("orders", "backorders")),
+        okr.TemplateKeyResult("no_such_kpi:x", "level", 1.0, TEXT, TEXT, ("purchase_orders", "widgets"))), TEXT)
+    lead, backorders, unknown = okr.template_rows(ds, template)
+    assert lead.baseline == pytest.approx(47 / 3) and lead.target == pytest.approx(47 / 3 * 0.8)
+    assert (lead.baseline_from, lead.baseline_to, lead.missing) == ("2024-01", "2024-01", "")
+    assert "backorders" in backorders.missing and "orders" in backorders.missing and math.isnan(backorders.target)
+    assert unknown.missing == "no_such_kpi is not in this version's catalog (needs widgets)"
+    assert "需要 widgets" in okr.template_rows(ds, template, lang="zh")[2].missing
+    sheet = okr.apply_template(okr.OkrSheet(), template, [lead, backorders, unknown], targets={0: 12.0}, owner="Wang")
+    (objective,) = sheet.objectives
+    (kr,) = objective.key_results          # the rows that cannot be fed are skipped
+    assert kr.target == 12.0 and kr.baseline == pytest.approx(47 / 3) and kr.owner == "Wang"
+    assert kr.variant == Variant("supplier_lead_time", "mean_first_receipt")
+
+
+def test_sourcing_template_on_the_sample():
+    import kpilab
+
+    sample = kpilab.load_sample()
+    rows = okr.template_rows(sample, "sourcing")
+    assert [r.missing for r in rows] == [""] * 5
+    lead, savings, defects, returns, scorecard = rows
+    assert lead.target == pytest.approx(lead.baseline * 0.8)
+    assert savings.target == 0.10 and scorecard.target == 0.90
+    assert defects.target == pytest.approx(1 - (1 - defects.baseline) * 0.85)
+    assert returns.target == pytest.approx(returns.baseline * 0.75)
+    expected = okr.period_value(sample, lead.variant, lead.baseline_from, lead.baseline_to)
+    assert lead.baseline == pytest.approx(expected)
+    sheet = okr.apply_template(okr.OkrSheet(), "sourcing", rows, lang="zh")
+    assert sheet.objectives[0].title == "供应商交付更快、更省、更好"
+    assert [kr.title for kr in sheet.objectives[0].key_results][0] == "供应商交货周期缩短 20 %"
+    back, problems = okr.read_sheet("s.csv", okr.to_csv(sheet))
+    assert not problems and back.objectives[0].key_results == sheet.objectives[0].key_results
+    if "backorders" not in sample.tables:
+        assert all("backorders" in r.missing for r in okr.template_rows(sample, "backorders"))

@@ -103,6 +103,49 @@ def _use_target(key: str, value: float, unit: str) -> None:
     st.session_state[key] = round(value * lab.display_scale(unit), 2)
 
 
+def _template_section() -> None:
+    """A team template (sourcing, backorders, S&OP): its key results with baselines from this dataset
+    and suggested targets, editable, then added to the sheet; a key result the dataset cannot feed
+    says what is missing."""
+    global sheet
+    with st.expander(t("Start from a team template", "从团队模板开始")):
+        tid = st.selectbox(t("Team", "团队"), list(okr.TEMPLATES), key="ws_template",
+                           format_func=lambda i: tl(okr.TEMPLATES[i].name))
+        template = okr.TEMPLATES[tid]
+        st.markdown(f"**{t('Objective', '目标')}:** {tl(template.objective)}")
+        st.caption(t("Source: ", "来源: ") + tl(template.source))
+        with components.guarded(tl(template.name)):
+            rows = okr.template_rows(ds, tid, runner=runner, lang=lang())
+            targets = {}
+            for i, row in enumerate(rows):
+                kr = row.template
+                if row.missing:
+                    st.info(f"{tl(kr.wording)}: {row.missing}")
+                    continue
+                unit = row.variant.unit
+                c1, c2, c3 = st.columns([3, 1, 1])
+                with c1:
+                    st.markdown(f"**{tl(kr.wording)}** — {row.variant.kpi.name(lang())} · {row.variant.describe(lang())}")
+                    st.caption(tl(kr.how))
+                with c2:
+                    st.metric(t("Baseline", "基线"), format_value(row.baseline, unit),
+                              help=f"{row.baseline_from}…{row.baseline_to}")
+                with c3:
+                    targets[i] = _number(t("Target", "目标"), unit, row.target if math.isfinite(row.target) else None,
+                                         f"ws_tpl_{tid}_{i}")
+            usable = [i for i, row in enumerate(rows) if not row.missing]
+            if usable and st.button(t("Add these key results to the sheet", "将这些关键结果加入 OKR 表"),
+                                    key=f"ws_tpl_add_{tid}"):
+                if any(targets[i] is None for i in usable):
+                    st.warning(t("Type a target for every key result first.", "请先为每个关键结果填写目标值。"))
+                else:
+                    sheet = okr.apply_template(sheet, tid, rows, targets, lang=lang())
+                    if not sheet.source:
+                        sheet = replace(sheet, source=f"{ds.name} · {ds.fingerprint}")
+                    _set_sheet(sheet)
+                    st.toast(t("Template added", "已添加模板"))
+
+
 st.title(t("OKR Workshop — targets from your own data", "OKR 工作坊 — 用自己的数据定目标"))
 st.caption(t("Objectives with key results: each key result is a KPI under an agreed definition, with a baseline "
              "computed from this dataset, a target, an owner and a deadline. Export the sheet, and bring it back "
@@ -126,6 +169,7 @@ build, track = st.tabs([t("Build the sheet", "制定 OKR"), t("Track progress", 
 
 # ------------------------------------------------------------------------------------ build
 with build:
+    _template_section()
     st.subheader(t("Add a key result", "添加关键结果"))
     objectives = [o.title for o in sheet.objectives]
     objective = st.text_input(t("Objective", "目标 (Objective)"), key="ws_objective",

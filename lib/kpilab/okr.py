@@ -710,3 +710,188 @@ def decode_sheet(text: str, max_bytes: int = 200_000) -> OkrSheet:
         raise
     except Exception as exc:  # noqa: BLE001
         raise KpiError(f"cannot read the sheet in the link ({type(exc).__name__}: {exc})") from None
+
+
+# --------------------------------------------------------------------------- team templates
+
+
+@dataclass(frozen=True)
+class TemplateKeyResult:
+    """A key result of a team template: a KPI variant (text form) and how its target follows
+    from the baseline computed on the team's data:
+
+    - ``relative``: target = baseline × (1 + change)            (lead time −20 %: change −0.20)
+    - ``complement``: target = 1 − (1 − baseline) × (1 + change)  (defect rate −15 % on a pass rate)
+    - ``level``: target = change, whatever the baseline           (scorecard ≥ 90: 0.90)
+
+    ``tables`` names what the KPI reads, so a template whose KPI is not in this version of the
+    catalog can still say which table is missing."""
+
+    variant: str
+    rule: str
+    change: float
+    wording: L10n
+    how: L10n
+    tables: tuple[str, ...] = ()
+
+    def target(self, baseline: float) -> float:
+        if self.rule == "level":
+            return self.change
+        if baseline is None or not math.isfinite(baseline):
+            return NAN
+        if self.rule == "complement":
+            return 1 - (1 - baseline) * (1 + self.change)
+        return baseline * (1 + self.change)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A team's objective with its key results (the OKR Workshop's starting points)."""
+
+    id: str
+    name: L10n
+    objective: L10n
+    key_results: tuple[TemplateKeyResult, ...]
+    source: L10n
+
+
+TEMPLATES: dict[str, Template] = {t.id: t for t in (
+    Template(
+        "sourcing", L10n("Sourcing team", "采购团队"),
+        L10n("Faster, cheaper and better supply from our suppliers", "供应商交付更快、更省、更好"),
+        (TemplateKeyResult("supplier_lead_time:mean_first_receipt", "relative", -0.20,
+                           L10n("Reduce supplier lead time by 20 %", "供应商交货周期缩短 20 %"),
+                           L10n("Mean days from order to first receipt; target = baseline × 0.8.",
+                                "下单到首批到货的平均天数; 目标 = 基线 × 0.8。"),
+                           ("purchase_orders", "receipts")),
+         TemplateKeyResult("purchase_savings:vs_baseline", "level", 0.10,
+                           L10n("Reduce sourcing costs by 10 %", "采购成本降低 10 %"),
+                           L10n("Paying 10 % less than in the baseline period (the first three months of the data) "
+                                "is a saving of 10 % against the baseline prices: target 10 %.",
+                                "比基线期 (数据中的前三个月) 少付 10 %, 即相对基线价的降本率达到 10 %: 目标 10 %。"),
+                           ("purchase_orders",)),
+         TemplateKeyResult("inspection_pass_rate:by_quantity", "complement", -0.15,
+                           L10n("Reduce the product defect rate by 15 %", "产品次品率降低 15 %"),
+                           L10n("Defect rate = 1 − inspection pass rate by quantity (units failing incoming "
+                                "inspection); 15 % fewer defects: target = 1 − (1 − baseline) × 0.85.",
+                                "次品率 = 1 − 按数量的验货合格率 (入库验货不合格的件数); 次品减少 15 %: "
+                                "目标 = 1 − (1 − 基线) × 0.85。"),
+                           ("inspections",)),
+         TemplateKeyResult("return_rate:same_month", "relative", -0.25,
+                           L10n("Decrease customer returns due to quality issues by 25 %", "因质量问题的客户退货减少 25 %"),
+                           L10n("The quality refund rate (品退率: refunds with a quality reason over sub-orders paid); "
+                                "target = baseline × 0.75.",
+                                "品退率 (质量原因退款的子订单 / 当月支付子订单); 目标 = 基线 × 0.75。"),
+                           ("orders", "returns")),
+         TemplateKeyResult("supplier_scorecard:weighted", "level", 0.90,
+                           L10n("Keep the supplier scorecard at 90 or above", "供应商评分卡保持 90 分以上"),
+                           L10n("Weighted score (0.4 OTIF by line, 0.4 inspection pass by quantity, 0.2 on time) of "
+                                "the supplier base; 90 of 100 points = 90 %.",
+                                "供应商整体的加权得分 (0.4 按行 OTIF、0.4 按数量验货合格率、0.2 准时到货); 90 分 = 90 %。"),
+                           ("purchase_orders", "receipts", "inspections"))),
+        L10n("OKRs of a product sourcing team in e-commerce (John Carter, 2023)",
+             "电商采购团队的 OKR (John Carter, 2023)")),
+    Template(
+        "backorders", L10n("Backorder team", "缺货预订团队"),
+        L10n("Keep our promises on backordered items", "兑现缺货预订的承诺"),
+        (TemplateKeyResult("overdue_backorders:vs_promise", "relative", -0.30,
+                           L10n("Cut overdue backorders by 30 %", "逾期缺货预订减少 30 %"),
+                           L10n("Share of open backorder lines past their promised date at month-end; "
+                                "target = baseline × 0.7.", "月末未结缺货预订中已超过承诺日期的占比; 目标 = 基线 × 0.7。"),
+                           ("orders", "backorders")),
+         TemplateKeyResult("backorder_promise_kept:all_closed", "complement", -0.30,
+                           L10n("Keep more backorder promises", "更多地兑现缺货预订承诺"),
+                           L10n("Lines shipped by the promised date over lines closed (a cancellation is a broken "
+                                "promise); 30 % fewer broken promises: target = 1 − (1 − baseline) × 0.7.",
+                                "按承诺日期发货的行 / 已关闭的行 (取消即违约); 违约减少 30 %: 目标 = 1 − (1 − 基线) × 0.7。"),
+                           ("orders", "backorders")),
+         TemplateKeyResult("backorder_rate:by_units", "relative", -0.20,
+                           L10n("Reduce the backorder rate by 20 %", "缺货预订率降低 20 %"),
+                           L10n("Backordered units over units sold; target = baseline × 0.8.",
+                                "缺货预订件数 / 销售件数; 目标 = 基线 × 0.8。"),
+                           ("orders", "backorders"))),
+        L10n("Gartner on digital commerce: steer backorderable items with backorder metrics",
+             "Gartner 数字商务: 用缺货预订指标管理可预订商品")),
+    Template(
+        "sop", L10n("S&OP team", "S&OP 团队"),
+        L10n("A plan the business can trust", "业务可以信赖的计划"),
+        (TemplateKeyResult("plan_accuracy:wape", "complement", -0.20,
+                           L10n("Cut the plan error by 20 %", "计划误差降低 20 %"),
+                           L10n("1-MAPE of the M-1 plan; 20 % less error: target = 1 − (1 − baseline) × 0.8.",
+                                "M-1 计划的 1-MAPE; 误差减少 20 %: 目标 = 1 − (1 − 基线) × 0.8。"),
+                           ("plans", "sales")),
+         TemplateKeyResult("plan_bias:bias", "relative", -0.50,
+                           L10n("Halve the plan bias", "计划偏差减半"),
+                           L10n("Σ(P − A) / ΣA, 0 is on target; target = baseline × 0.5 (towards 0 from either side).",
+                                "Σ(P − A) / ΣA, 0 为准确; 目标 = 基线 × 0.5 (从任一侧向 0 靠近)。"),
+                           ("plans", "sales"))),
+        L10n("The KPI article: plan accuracy keeps the SKU mix right, bias the big number",
+             "KPI 文章: 准确度保证单品结构, 偏差保证大数")),
+)}
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """A template key result on one dataset: its baseline and suggested target, or why not."""
+
+    template: TemplateKeyResult
+    variant: Variant | None
+    baseline: float
+    target: float
+    baseline_from: str
+    baseline_to: str
+    missing: str          # what the dataset (or the catalog) lacks; empty when the row can be used
+
+
+def template_rows(dataset, template: Template | str, months: int = 3, runner: Runner | None = None,
+                  lang: str = "en") -> list[TemplateRow]:
+    """Each key result of ``template`` on ``dataset``: baseline over the variant's last ``months``
+    months with data (``auto`` method) and the target its rule gives. A key result whose KPI is not
+    in the catalog, or whose tables the dataset lacks, has ``missing`` set instead of failing."""
+    from kpilab.engine import missing_inputs
+    from kpilab.kpis import REGISTRY
+
+    template = TEMPLATES[template] if isinstance(template, str) else template
+    runner = runner or default_runner(dataset)
+    rows = []
+    for kr in template.key_results:
+        kpi_id = kr.variant.split(":")[0]
+        if kpi_id not in REGISTRY:
+            lacking = [t for t in kr.tables if t not in dataset.tables] or list(kr.tables)
+            rows.append(TemplateRow(kr, None, NAN, NAN, "", "", L10n(
+                f"{kpi_id} is not in this version's catalog (needs {', '.join(lacking)})",
+                f"当前版本的指标目录中没有 {kpi_id} (需要 {', '.join(lacking)})")(lang)))
+            continue
+        variant = Variant.from_text(kr.variant)
+        missing = missing_inputs(variant.kpi, dataset)
+        if missing:
+            rows.append(TemplateRow(kr, variant, NAN, NAN, "", "", L10n(
+                f"this dataset has no {', '.join(missing)}", f"当前数据集没有 {', '.join(missing)}")(lang)))
+            continue
+        with_data = months_with_data(dataset, variant, runner)
+        if not with_data:
+            rows.append(TemplateRow(kr, variant, NAN, NAN, "", "", L10n(
+                "no month with data", "没有有数据的月份")(lang)))
+            continue
+        lo, hi = with_data[max(0, len(with_data) - months)], with_data[-1]
+        base = period_value(dataset, variant, lo, hi, "auto", runner)
+        rows.append(TemplateRow(kr, variant, base, kr.target(base), lo, hi, ""))
+    return rows
+
+
+def apply_template(sheet: OkrSheet, template: Template | str, rows: Sequence[TemplateRow],
+                   targets: Mapping[int, float] | None = None, owner: str = "", deadline=None,
+                   lang: str = "en") -> OkrSheet:
+    """``sheet`` with the template's objective and its usable key results added (rows with
+    ``missing`` set are skipped); ``targets`` overrides the suggested target by row index."""
+    template = TEMPLATES[template] if isinstance(template, str) else template
+    targets = targets or {}
+    objective = template.objective(lang)
+    for i, row in enumerate(rows):
+        if row.missing or row.variant is None:
+            continue
+        target = targets.get(i, row.target)
+        kr = KeyResult(row.variant, target, row.baseline, row.baseline_from, row.baseline_to, "auto", owner,
+                       deadline, row.template.wording(lang))
+        sheet = sheet.add(objective, kr)
+    return sheet

@@ -177,3 +177,46 @@ def test_the_deck_is_built_only_when_asked():
 def test_an_empty_sheet_offers_no_deck():
     at = open_page("views/workshop.py")
     assert not any(tg.key == "ws_deck_on" for tg in at.toggle)
+
+
+def test_a_team_template_adds_its_key_results_with_edited_targets(sample):
+    at = open_page("views/workshop.py")
+    assert at.selectbox(key="ws_template").value == "sourcing"
+    rows = okr.template_rows(sample, "sourcing")
+    lead = rows[0]
+    assert at.number_input(key="ws_tpl_sourcing_0").value == pytest.approx(round(lead.target, 2))
+    assert at.number_input(key="ws_tpl_sourcing_4").value == pytest.approx(90.0)        # scorecard 90, in percent
+    assert format_value(lead.baseline, "days") in [m.value for m in at.metric]
+    at.number_input(key="ws_tpl_sourcing_0").set_value(12.0)                              # edited before export
+    at.button(key="ws_tpl_add_sourcing").click().run()
+    assert_clean(at)
+    sheet = at.session_state["workshop_sheet"]
+    (objective,) = sheet.objectives
+    assert objective.title == okr.TEMPLATES["sourcing"].objective.en
+    krs = objective.key_results
+    assert [kr.variant.kpi_id for kr in krs] == ["supplier_lead_time", "purchase_savings", "inspection_pass_rate",
+                                                 "return_rate", "supplier_scorecard"]
+    assert krs[0].target == 12.0 and krs[0].baseline == pytest.approx(lead.baseline)
+    assert krs[4].target == pytest.approx(0.90)
+    assert "Reduce sourcing costs by 10 %" in okr.to_markdown(sheet)
+
+
+def test_a_template_the_data_cannot_feed_says_what_is_missing(sample):
+    at = open_page("views/workshop.py")
+    at.selectbox(key="ws_template").set_value("backorders").run()
+    assert_clean(at)
+    if "backorders" in sample.tables:
+        pytest.skip("the sample has a backorders table")
+    assert sum("backorders" in i.value for i in at.info) == 3
+    assert not [b for b in at.button if b.key == "ws_tpl_add_backorders"]
+    at.selectbox(key="ws_template").set_value("sop").run()
+    assert_clean(at)
+    assert at.number_input(key="ws_tpl_sop_1").value is not None          # halve the bias
+
+
+def test_team_templates_in_chinese():
+    at = open_page("views/workshop.py", lang="zh")
+    assert_clean(at)
+    assert any("从团队模板开始" in e.label for e in at.expander)
+    assert any("供应商交付更快、更省、更好" in m.value for m in at.markdown)
+    assert any("供应商交货周期缩短 20 %" in m.value for m in at.markdown)
