@@ -36,8 +36,9 @@ Reading of the spec:
 
 Page helpers (``otif_overview``, ``compare_groupings``, ``variants``, ``supplier_ranking`` with
 ``rank_correlations``, ``receipt_timing``, ``fill_curve``, ``preferred_breakdown``) compute what
-the suppliers page and notebook 05 show; they share one preparation per dataset and give the
-same numbers as ``compute`` (tested).
+the suppliers page and notebook 05 show, as pandas tables; they share one Context per parameter
+set (``_Memo``), run lazily on the dataset's engine and give the same numbers as ``compute``
+(tested).
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import narwhals.stable.v2 as nw
 
-from kpilab.kpis._common import as_date, day_number, month_of, ratio
+from kpilab import engines
+from kpilab.kpis._common import NAN, as_date, day_number, month_of, ratio
 from kpilab.registry import Definition, Kpi, L10n, Param
 
-_EPOCH = dt.date(1970, 1, 1)
+LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 # --------------------------------------------------------------------------- OTIF universe
 
@@ -64,15 +66,16 @@ LINE_COLUMNS = ("po_line_id", "po_id", "supplier", "sku", "month", "rush", "prom
 
 
 def otif_as_of(ctx, p) -> dt.date | None:
-    """The judging day: the ``as_of`` parameter, else the last receipts.received_date."""
+    """The judging day: the ``as_of`` parameter, else the last receipts.received_date (None
+    without receipts)."""
     if p["as_of"] is not None:
         return p["as_of"]
-    receipts = ctx.table("receipts")
-    last = receipts["received_date"].max() if len(receipts) else None
-    return None if last is None else as_date(last)
+    last = ctx.shared(("otif_last_receipt",), lambda: ctx.scalar(ctx.table("receipts"),
+                                                                 nw.col("received_date").max()))
+    return None if last is None or last != last else as_date(last)     # last != last: NaT
 
 
-def otif_lines(ctx, p) -> nw.DataFrame:
+def otif_lines(ctx, p) -> nw.LazyFrame:
     """The judged PO lines, one row each, with their receipts split early / in window / late.
 
     on_time_units = min(ordered_units, Σ receipt units with promised_date − early_days ≤
@@ -80,17 +83,14 @@ def otif_lines(ctx, p) -> nw.DataFrame:
     lines_passed = [fill ≥ line_fill].
 
     >>> import pandas as pd
-    >>> from kpilab import Dataset
-    >>> from kpilab.engine import Context
+    >>> from kpilab import Dataset, compute
     >>> po = pd.DataFrame({"po_line_id": ["L1"], "po_id": ["P1"], "supplier": ["S"], "sku": ["x"],
     ...     "order_date": pd.to_datetime(["2024-01-01"]), "promised_date": pd.to_datetime(["2024-02-10"]),
     ...     "ordered_units": [100.0], "unit_price": [2.0], "rush": [False], "incoterm": [None]})
     >>> rc = pd.DataFrame({"po_line_id": ["L1"] * 3, "units": [10.0, 80.0, 10.0],
     ...     "received_date": pd.to_datetime(["2024-02-01", "2024-02-12", "2024-02-14"])})
     >>> ds = Dataset({"purchase_orders": po, "receipts": rc})
-    >>> from kpilab.kpis import get_kpi
-    >>> ctx = Context(ds, get_kpi("otif").resolve_params({}))
-    >>> row = otif_lines(ctx, ctx.params).to_pandas().iloc[0]   # window 2024-02-03 … 2024-02-13
+    >>> row = compute(ds, "otif", "by_line").detail.iloc[0]   # window 2024-02-03 … 2024-02-13
     >>> [float(row[c]) for c in ("early_units", "window_units", "late_units", "on_time_units", "fill")]
     [10.0, 80.0, 10.0, 80.0, 0.8]
     >>> int(row.lines_passed)   # 0.8 < line_fill 0.95
@@ -101,79 +101,101 @@ def otif_lines(ctx, p) -> nw.DataFrame:
     return ctx.shared(key, lambda: _build_otif_lines(ctx, p))
 
 
-def _otif_base(ctx) -> tuple[nw.DataFrame, nw.DataFrame]:
-    """Window-free preparation: PO lines with month and due day; receipts with their day number
-    and the due day of their line (receipts of unknown lines are counted and dropped)."""
-    def build():
-        po = ctx.table("purchase_orders")
-        receipts = ctx.table("receipts")
-        lines = po.with_columns(month=month_of("promised_date"), _due=day_number("promised_date"))
-        matched = (receipts.join(lines.select("po_line_id", "_due"), on="po_line_id", how="inner")
-                   .with_columns(_day=day_number("received_date"))
-                   .with_columns(_offset=nw.col("_day") - nw.col("_due")))
-        if len(matched) < len(receipts):
-            ctx.note(f"{len(receipts) - len(matched)} receipts refer to PO lines missing from purchase_orders "
-                     "and are left out.",
-                     zh=f"{len(receipts) - len(matched)} 条到货记录对应的采购订单行不在 purchase_orders 中, 不计入。")
-        return lines, matched.select("po_line_id", "units", "_day", "_offset")
-    return ctx.shared(("otif_base",), build)
+def counts(frame: nw.LazyFrame, *exprs: nw.Expr) -> list[int]:
+    """Several counts for notes (sums of 0/1 expressions) computed on the engine in one query."""
+    row = engines.collect(frame.select(*(e.cast(nw.Int64).sum().alias(f"_n{i}") for i, e in enumerate(exprs)))).row(0)
+    return [int(v or 0) for v in row]
 
 
-def _build_otif_lines(ctx, p) -> nw.DataFrame:
-    early, late = p["early_days"], p["late_days"]
+def _po_lines(ctx) -> nw.LazyFrame:
+    """PO lines with the month of their promised date (window-free, lazy)."""
+    return ctx.table("purchase_orders").with_columns(month=month_of("promised_date"))
+
+
+def _matched_receipts(ctx) -> nw.LazyFrame:
+    """Receipts with the promised date of their line (window-free, lazy); receipts of PO lines
+    missing from purchase_orders are left out, counted once per dataset in a note."""
+    receipts = ctx.table("receipts")
+    promised = ctx.table("purchase_orders").select("po_line_id", "promised_date")
+
+    def note_orphans() -> None:
+        orphans = ctx.count(receipts.join(promised, on="po_line_id", how="anti"))
+        if orphans:
+            ctx.note(f"{orphans} receipts refer to PO lines missing from purchase_orders and are left out.",
+                     zh=f"{orphans} 条到货记录对应的采购订单行不在 purchase_orders 中, 不计入。")
+    ctx.shared(("otif_orphan_receipts",), note_orphans)
+    return (receipts.join(promised, on="po_line_id", how="inner")
+            .select("po_line_id", "units", "received_date", "promised_date"))
+
+
+def _window(early: int, late: int) -> tuple[nw.Expr, nw.Expr]:
+    """The first and last day of a line's window: promised_date − early_days, + late_days."""
+    promised = nw.col("promised_date").dt
+    return promised.offset_by(f"{-early}d"), promised.offset_by(f"{late}d")
+
+
+def _judging_day(ctx, p) -> dt.datetime:
+    """as_of as a datetime (dates are compared with the tables' datetime columns); without
+    receipts, 1900-01-01: before every window ends, so that every line is 'not yet due'."""
     as_of = otif_as_of(ctx, p)
     if as_of is None:
         ctx.note("There are no receipts, so no judging day: set as_of to judge the PO lines.",
                  zh="没有到货记录, 因此没有评估日: 请设置 as_of 来评估采购订单行。")
-        as_of = _EPOCH - dt.timedelta(days=late + 1)   # every line is then 'not yet due'
-    as_of_day = (as_of - _EPOCH).days
-    lines, receipts = _otif_base(ctx)
+        as_of = dt.date(1900, 1, 1)
+    return dt.datetime.combine(as_of, dt.time())
 
-    offset, units, zero = nw.col("_offset"), nw.col("units"), nw.lit(0.0)
-    split = (receipts.filter(nw.col("_day") <= as_of_day)
-             .with_columns(early_units=nw.when(offset < -early).then(units).otherwise(zero),
-                           window_units=nw.when((offset >= -early) & (offset <= late)).then(units)
-                           .otherwise(zero),
-                           late_units=nw.when(offset > late).then(units).otherwise(zero))
+
+def _build_otif_lines(ctx, p) -> nw.LazyFrame:
+    """The judged lines (see ``otif_lines``); the lines left out are counted in one query."""
+    early, late = p["early_days"], p["late_days"]
+    as_of = _judging_day(ctx, p)
+    start, end = _window(early, late)
+    day, units, zero = nw.col("received_date"), nw.col("units"), nw.lit(0.0)
+    split = (_matched_receipts(ctx).filter(day <= as_of)
+             .with_columns(early_units=nw.when(day < start).then(units).otherwise(zero),
+                           window_units=nw.when((day >= start) & (day <= end)).then(units).otherwise(zero),
+                           late_units=nw.when(day > end).then(units).otherwise(zero))
              .group_by("po_line_id")
              .agg(received_units=units.sum(), early_units=nw.col("early_units").sum(),
                   window_units=nw.col("window_units").sum(), late_units=nw.col("late_units").sum()))
 
+    lines = _po_lines(ctx)
     if p["orders"] != "all":
         lines = lines.filter(nw.col("rush") == (p["orders"] == "rush"))
-    if p["exclude_scarce"]:
-        if ctx.has("skus"):
-            scarce = ctx.table("skus").filter(nw.col("scarce").fill_null(False))["sku"].to_list()
-            kept = lines.filter(~nw.col("sku").is_in(scarce)) if scarce else lines
-            if len(kept) < len(lines):
-                ctx.note(f"{len(lines) - len(kept)} PO lines of scarce SKUs (skus.scarce) are left out "
-                         "(exclude_scarce=true).",
-                         zh=f"{len(lines) - len(kept)} 个稀缺品 (skus.scarce) 的采购订单行不计入 (exclude_scarce=true)。")
-            lines = kept
-        else:
+    if p["exclude_scarce"] and ctx.has("skus"):
+        pool = ctx.table("skus").filter(nw.col("scarce").fill_null(False)).select("sku").unique()
+        lines = lines.join(pool.with_columns(_scarce=nw.lit(True)), on="sku", how="left")
+    else:
+        lines = lines.with_columns(_scarce=nw.lit(None, nw.Boolean))
+        if p["exclude_scarce"]:
             ctx.note("No skus table: scarce SKUs cannot be recognised, so none is left out.",
                      zh="没有 skus 表: 无法识别稀缺品, 因此不排除任何行。")
-    empty = lines.filter(nw.col("ordered_units") <= 0)
-    if len(empty):
-        ctx.note(f"{len(empty)} PO lines with 0 ordered units (cancelled?) are left out.",
-                 zh=f"{len(empty)} 个下单数量为 0 的采购订单行 (已取消?) 不计入。")
-        lines = lines.filter(nw.col("ordered_units") > 0)
-    open_lines = lines.filter(nw.col("_due") + late > as_of_day)
-    if len(open_lines):
-        ctx.note(f"{len(open_lines)} PO lines not yet due (promised_date + {late} days after "
-                 f"{as_of.isoformat()}) are left out: their window is still open.",
-                 zh=f"{len(open_lines)} 个采购订单行尚未到期 (promised_date + {late} 天晚于 {as_of.isoformat()}), "
+    # each line is left out for the first reason that applies: scarce, nothing ordered, not yet due
+    scarce = nw.col("_scarce").fill_null(False)
+    ordered = nw.col("ordered_units") > 0
+    due = nw.col("promised_date") <= as_of - dt.timedelta(days=late)
+    n_scarce, n_empty, n_open = counts(lines, scarce, ~scarce & ~ordered, ~scarce & ordered & ~due)
+    if n_scarce:
+        ctx.note(f"{n_scarce} PO lines of scarce SKUs (skus.scarce) are left out (exclude_scarce=true).",
+                 zh=f"{n_scarce} 个稀缺品 (skus.scarce) 的采购订单行不计入 (exclude_scarce=true)。")
+    if n_empty:
+        ctx.note(f"{n_empty} PO lines with 0 ordered units (cancelled?) are left out.",
+                 zh=f"{n_empty} 个下单数量为 0 的采购订单行 (已取消?) 不计入。")
+    if n_open:
+        ctx.note(f"{n_open} PO lines not yet due (promised_date + {late} days after "
+                 f"{as_of.date().isoformat()}) are left out: their window is still open.",
+                 zh=f"{n_open} 个采购订单行尚未到期 (promised_date + {late} 天晚于 {as_of.date().isoformat()}), "
                     "不计入: 其到货窗口尚未结束。")
-        lines = lines.filter(nw.col("_due") + late <= as_of_day)
 
     received = ["received_units", "early_units", "window_units", "late_units"]
-    lines = (lines.join(split, on="po_line_id", how="left")
-             .with_columns(*(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in received))
-             .with_columns(on_time_units=nw.min_horizontal("ordered_units", "window_units"),
-                           ordered_value=nw.col("ordered_units") * nw.col("unit_price"),
-                           lines=nw.lit(1, nw.Int64)))
-    return (lines.with_columns(fill=nw.col("on_time_units") / nw.col("ordered_units"),
-                               on_time_value=nw.col("on_time_units") * nw.col("unit_price"))
+    return (lines.filter(~scarce, ordered, due)
+            .join(split, on="po_line_id", how="left")
+            .with_columns(*(nw.col(c).fill_null(0.0).cast(nw.Float64) for c in received))
+            .with_columns(on_time_units=nw.min_horizontal("ordered_units", "window_units"),
+                          ordered_value=nw.col("ordered_units") * nw.col("unit_price"),
+                          lines=nw.lit(1, nw.Int64))
+            .with_columns(fill=nw.col("on_time_units") / nw.col("ordered_units"),
+                          on_time_value=nw.col("on_time_units") * nw.col("unit_price"))
             .with_columns(lines_passed=(nw.col("fill") >= p["line_fill"]).cast(nw.Int64))
             .select(*LINE_COLUMNS).sort("po_line_id"))
 
@@ -185,7 +207,7 @@ def _otif_line_stats(ctx, p, by):
 def _otif_order_stats(ctx, p, by):
     """One row per (po_id, grouping columns): the PO's judged lines in that group form an order."""
     lines = otif_lines(ctx, p)
-    from_skus = [c for c in by if c not in lines.columns]
+    from_skus = [c for c in by if c not in lines.collect_schema().names()]
     if from_skus:
         lines = lines.join(ctx.skus.select("sku", *from_skus), on="sku", how="left")
     keys = list(dict.fromkeys(["po_id", *by]))
@@ -197,57 +219,59 @@ def _otif_order_stats(ctx, p, by):
             .sort(keys))
 
 
-def receipt_timing(dataset, *, clip: int = 30, _shared=None, **params) -> Any:
-    """Where the receipts of the judged PO lines land against their promised dates.
+def receipt_timing(dataset, *, clip: int = 30, _memo=None, **params) -> Any:
+    """Where the receipts of the judged PO lines land against their promised dates (pandas).
 
     A tidy table: offset_days (received_date − promised_date, clipped to ±``clip`` so the tails
     pile up at the ends), position (early / in_window / late under the window of ``params``),
     units (Σ receipt units), receipts (rows). Receipts after as_of are not seen, as in OTIF.
     """
-    shared = _shared or _Shared(dataset, "otif")
-    ctx = shared.context(params)
+    memo = _memo or _Memo(dataset, "otif")
+    ctx = memo.context(params)
     p = ctx.params
-    judged = otif_lines(ctx, p).select("po_line_id")
-    _, receipts = _otif_base(ctx)
-    as_of = otif_as_of(ctx, p)
-    if as_of is not None:
-        receipts = receipts.filter(nw.col("_day") <= (as_of - _EPOCH).days)
-    early, late = p["early_days"], p["late_days"]
-    offset = nw.col("_offset")
-    position = (nw.when(offset < -early).then(nw.lit("early"))
-                .when(offset > late).then(nw.lit("late")).otherwise(nw.lit("in_window")))
-    return shared.native(receipts.join(judged, on="po_line_id", how="inner")
-                         .with_columns(position=position,
-                                       offset_days=nw.min_horizontal(nw.max_horizontal(offset, nw.lit(-clip)),
-                                                                     nw.lit(clip)))
-                         .group_by("offset_days", "position")
-                         .agg(nw.col("units").sum(), nw.len().alias("receipts"))
-                         .sort("offset_days", "position"))
+    with engines.using(dataset):
+        judged = otif_lines(ctx, p).select("po_line_id")
+        as_of = _judging_day(ctx, p)
+        start, end = _window(p["early_days"], p["late_days"])
+        day = nw.col("received_date")
+        position = (nw.when(day < start).then(nw.lit("early"))
+                    .when(day > end).then(nw.lit("late")).otherwise(nw.lit("in_window")))
+        offset = day_number("received_date") - day_number("promised_date")
+        return engines.to_pandas(
+            _matched_receipts(ctx).filter(day <= as_of).join(judged, on="po_line_id", how="inner")
+            .with_columns(position=position,
+                          offset_days=nw.min_horizontal(nw.max_horizontal(offset, nw.lit(-clip)), nw.lit(clip)))
+            .group_by("offset_days", "position")
+            .agg(nw.col("units").sum(), nw.len().alias("receipts"))
+            .sort("offset_days", "position"))
 
 
 def fill_curve(detail, thresholds: Sequence[float]) -> Any:
     """Share of rows whose ``fill`` (or ``rate``) is ≥ each threshold: the by_line (or by_lot)
-    value as a function of the pass mark, from one detail. Columns threshold, value, passed, rows.
+    value as a function of the pass mark, from one detail (pandas, polars or a narwhals frame,
+    lazy or not: one aggregate on its engine). Columns threshold, value, passed, rows (pandas).
     """
-    detail = nw.from_native(detail, eager_only=True)
-    column = "fill" if "fill" in detail.columns else "rate"
-    if "lots" in detail.columns:
-        detail = detail.filter(nw.col("lots") > 0)
-    n = len(detail)
-    rows = []
-    for t in thresholds:
-        passed = int((detail[column] >= t).sum()) if n else 0
-        rows.append({"threshold": float(t), "value": passed / n if n else float("nan"),
-                     "passed": passed, "rows": n})
+    frame = (engines.as_lazy(detail) if isinstance(detail, (nw.DataFrame, nw.LazyFrame))
+             else engines.lazy(detail))
+    names = frame.collect_schema().names()
+    column = "fill" if "fill" in names else "rate"
+    if "lots" in names:
+        frame = frame.filter(nw.col("lots") > 0)
+    counts = engines.collect(frame.select(
+        nw.len().alias("rows"),
+        *((nw.col(column) >= t).cast(nw.Int64).sum().alias(f"t{i}") for i, t in enumerate(thresholds)))).row(0)
+    n = int(counts[0] or 0)
+    passed = [int(c or 0) for c in counts[1:]]
     schema = {"threshold": nw.Float64(), "value": nw.Float64(), "passed": nw.Int64(), "rows": nw.Int64()}
-    data = {c: [r[c] for r in rows] for c in schema}
-    return nw.from_dict(data, schema=schema, backend=detail.implementation).to_native()
+    data = {"threshold": [float(t) for t in thresholds], "value": [k / n if n else NAN for k in passed],
+            "passed": passed, "rows": [n] * len(passed)}
+    return nw.from_dict(data, schema=schema, backend="pandas").to_native()
 
 
 # --------------------------------------------------------------------------- inspections
 
 
-def inspection_lots(ctx, p) -> nw.DataFrame:
+def inspection_lots(ctx, p) -> nw.LazyFrame:
     """The lots of the chosen scope, with rate = passed / inspected and the lot test."""
     key = ("inspection_lots", p["lot_threshold"], p["scope"])
 
@@ -255,15 +279,15 @@ def inspection_lots(ctx, p) -> nw.DataFrame:
         lots = ctx.table("inspections")
         if p["scope"] == "new_first":
             kept = lots.filter(nw.col("new_product").fill_null(False), nw.col("attempt").fill_null(1) == 1)
-            ctx.note(f"new_first: {len(kept)} of {len(lots)} lots are first inspections of new products.",
-                     zh=f"new_first: {len(lots)} 票中有 {len(kept)} 票是新品首次验货。")
+            n, total = ctx.count(kept), ctx.count(lots)
+            ctx.note(f"new_first: {n} of {total} lots are first inspections of new products.",
+                     zh=f"new_first: {total} 票中有 {n} 票是新品首次验货。")
             lots = kept
         inspected = nw.col("inspected_units") > 0
-        none = lots.filter(~inspected)
-        if len(none):
-            ctx.note(f"{len(none)} lots with 0 inspected units have no pass rate and are left out of "
-                     "the lot count.",
-                     zh=f"{len(none)} 票检验件数为 0, 没有合格率, 不计入票数。")
+        n = ctx.count(lots.filter(~inspected))
+        if n:
+            ctx.note(f"{n} lots with 0 inspected units have no pass rate and are left out of the lot count.",
+                     zh=f"{n} 票检验件数为 0, 没有合格率, 不计入票数。")
         rate = nw.when(inspected).then(nw.col("passed_units") / nw.col("inspected_units"))
         return (lots.with_columns(month=month_of("date"), rate=rate)
                 .with_columns(lots=inspected.cast(nw.Int64),
@@ -282,39 +306,43 @@ def _inspection_stats(ctx, p, by):
 # --------------------------------------------------------------------------- preferred suppliers
 
 
-def purchase_lines(ctx, p) -> nw.DataFrame:
+def purchase_lines(ctx, p) -> nw.LazyFrame:
     """PO lines with purchase value, month of order_date and the supplier's tier and rating."""
     def build():
         po = ctx.table("purchase_orders")
-        suppliers = ctx.table("suppliers").select("supplier", "tier", "rating").with_columns(
-            _known=nw.lit(True))
-        rows = po.join(suppliers, on="supplier", how="left")
-        unknown = rows.filter(nw.col("_known").is_null())
-        if len(unknown):
-            n = unknown["supplier"].n_unique()
-            ctx.note(f"{n} suppliers of {len(unknown)} PO lines are missing from the suppliers table: "
+        suppliers = ctx.table("suppliers").select("supplier", "tier", "rating")
+        unknown = po.join(suppliers, on="supplier", how="anti")
+        lines = ctx.count(unknown)
+        if lines:
+            n = ctx.scalar(unknown, nw.col("supplier").n_unique())
+            ctx.note(f"{n} suppliers of {lines} PO lines are missing from the suppliers table: "
                      "tier 'other', no rating.",
-                     zh=f"{len(unknown)} 个采购订单行涉及的 {n} 个供应商不在 suppliers 表中: 层级按 'other' 处理, 无评分。")
-        return (rows.with_columns(tier=nw.col("tier").fill_null("other"), month=month_of("order_date"),
-                                  purchase_value=nw.col("ordered_units") * nw.col("unit_price"))
+                     zh=f"{lines} 个采购订单行涉及的 {n} 个供应商不在 suppliers 表中: 层级按 'other' 处理, 无评分。")
+        return (po.join(suppliers, on="supplier", how="left")
+                .with_columns(tier=nw.col("tier").fill_null("other"), month=month_of("order_date"),
+                              purchase_value=nw.col("ordered_units") * nw.col("unit_price"))
                 .select("po_line_id", "po_id", "supplier", "sku", "month", "order_date", "tier",
                         "rating", "purchase_value")
                 .sort("po_line_id"))
     return ctx.shared(("purchase_lines",), build)
 
 
+def _preferred(kind: str, p) -> nw.Expr:
+    """[the line's supplier is preferred]: tier in ``tiers``, or rating ≥ ``min_rating`` (no rating: not)."""
+    if kind == "by_tier":
+        return nw.col("tier").is_in([t.lower() for t in p["tiers"]])
+    return (nw.col("rating") >= p["min_rating"]).fill_null(False)
+
+
 def _preferred_stats(kind: str):
     def stats(ctx, p, by):
         rows = purchase_lines(ctx, p)
-        if kind == "by_tier":
-            preferred = nw.col("tier").is_in([t.lower() for t in p["tiers"]])
-        else:
-            unrated = rows.filter(nw.col("rating").is_null())
-            if len(unrated):
-                ctx.note(f"{len(unrated)} PO lines come from suppliers without a rating: not preferred.",
-                         zh=f"{len(unrated)} 个采购订单行来自无评分的供应商: 不算优质供应商。")
-            preferred = (nw.col("rating") >= p["min_rating"]).fill_null(False)
-        return rows.with_columns(preferred=preferred.cast(nw.Int64)).with_columns(
+        if kind == "by_rating":
+            n = ctx.count(rows.filter(nw.col("rating").is_null()))
+            if n:
+                ctx.note(f"{n} PO lines come from suppliers without a rating: not preferred.",
+                         zh=f"{n} 个采购订单行来自无评分的供应商: 不算优质供应商。")
+        return rows.with_columns(preferred=_preferred(kind, p).cast(nw.Int64)).with_columns(
             preferred_value=nw.when(nw.col("preferred") == 1).then(nw.col("purchase_value"))
             .otherwise(nw.lit(0.0)))
     return stats
@@ -326,133 +354,82 @@ def _preferred_stats(kind: str):
 def preferred_breakdown(dataset, **params) -> Any:
     """One row per supplier: tier, rating, purchase value, its share of all purchase value, and
     whether it counts as preferred under by_tier and under by_rating — the suppliers on which the
-    two definitions disagree are the ones to talk about."""
-    shared = _Shared(dataset, "preferred_supplier_share")
-    ctx = shared.context(params)
+    two definitions disagree are the ones to talk about (pandas)."""
+    ctx = _Memo(dataset, "preferred_supplier_share").context(params)
     p = ctx.params
-    tier = _preferred_stats("by_tier")(ctx, p, ()).select("po_line_id", by_tier="preferred")
-    rating = _preferred_stats("by_rating")(ctx, p, ()).select("po_line_id", by_rating="preferred")
-    rows = purchase_lines(ctx, p).join(tier, on="po_line_id").join(rating, on="po_line_id")
-    total = rows["purchase_value"].sum()
-    return shared.native(
-        rows.group_by("supplier", "tier", "rating")     # tier and rating are the supplier's own
-        .agg(nw.col("purchase_value").sum(), nw.col("by_tier").max(), nw.col("by_rating").max())
-        .with_columns(nw.col("by_tier", "by_rating").cast(nw.Boolean),
-                      share=nw.col("purchase_value") / total if total else nw.lit(float("nan")))
-        .select("supplier", "tier", "rating", "purchase_value", "share", "by_tier", "by_rating")
-        .sort("purchase_value", descending=True))
+    with engines.using(dataset):
+        rows = purchase_lines(ctx, p).with_columns(by_tier=_preferred("by_tier", p).cast(nw.Int64),
+                                                   by_rating=_preferred("by_rating", p).cast(nw.Int64))
+        total = ctx.scalar(rows, nw.col("purchase_value").sum())
+        return engines.to_pandas(
+            rows.group_by("supplier", "tier", "rating")     # tier and rating are the supplier's own
+            .agg(nw.col("purchase_value").sum(), nw.col("by_tier").max(), nw.col("by_rating").max())
+            .with_columns(nw.col("by_tier", "by_rating").cast(nw.Boolean),
+                          share=nw.col("purchase_value") / total if total else nw.lit(NAN))
+            .select("supplier", "tier", "rating", "purchase_value", "share", "by_tier", "by_rating")
+            .sort("purchase_value", descending=True))
 
 
-class _Shared:
-    """Requests on one dataset that share their work, for the page helpers below.
-
-    - The preparations (PO lines with their receipts, sub-orders with their regions…) go through
-      ``ctx.shared``, keyed on the parameters they depend on, so they are built once across
-      parameter sets and requests.
-    - One result per (parameters, definition, grouping): a ranking at the page's window reuses
-      the per-supplier comparison already made.
-    - Polars underneath: a pandas dataset's tables of this KPI are viewed as polars frames (the
-      narwhals code gives identical results on both — every test runs on both — and polars is
-      several times faster on these many small steps); results come back on the input's
-      backend. A grouping by SKU-master columns uses the dataset as given (ABC classes are
-      derived from sales).
-    """
+class _Memo:
+    """Requests of the page helpers on one dataset: one Context per parameter set (so its
+    per-request values serve every grouping; the universes are ``ctx.shared`` across requests
+    anyway) and one result per (parameters, definition, grouping), so a ranking at the page's
+    window reuses the per-supplier comparison the page already made."""
 
     def __init__(self, dataset, kpi):
         from kpilab.kpis import get_kpi
 
-        self.original = dataset
+        self.dataset = dataset
         self.kpi = get_kpi(kpi) if isinstance(kpi, str) else kpi
-        self.fast, self.to_input = _polars_view(dataset, (*self.kpi.tables, *self.kpi.optional_tables))
         self.contexts: dict = {}
         self.results: dict = {}
-        self.converted: dict = {}
 
-    def context(self, params: Mapping[str, Any], dataset=None):
-        """A Context on the fast view (or ``dataset``), one per parameter set; frames are on that
-        view's backend — pass them through ``native`` before returning them."""
+    def context(self, params: Mapping[str, Any]):
         from kpilab.engine import Context
 
-        dataset = self.fast if dataset is None else dataset
         resolved = self.kpi.resolve_params(dict(params))
-        key = (id(dataset), tuple(sorted(resolved.items())))
+        key = tuple(sorted(resolved.items()))
         if key not in self.contexts:
-            self.contexts[key] = Context(dataset, resolved)
+            self.contexts[key] = Context(self.dataset, resolved)
+            self.contexts[key].eager = False    # TRANSITION: goes with the eager mode
         return self.contexts[key]
 
-    def native(self, frame):
-        """A frame of the fast view as a native frame of the input's backend (each distinct frame
-        converted once, so results sharing a detail still share it — and pickle it once)."""
-        key = id(frame)
-        if key not in self.converted:
-            self.converted[key] = (frame, self.to_input(frame))
-        return self.converted[key][1]
-
     def compare(self, groupings: Iterable[Sequence[str]], definitions=None, **params) -> dict:
-        from dataclasses import replace
-
         from kpilab.engine import Comparison, check_grouping, compute_in
 
         chosen = [self.kpi.definition(d) for d in (definitions or [d.id for d in self.kpi.definitions])]
-        own = ("month", *self.kpi.dims)
+        ctx = self.context(params)
         out = {}
         for by in groupings:
-            by = check_grouping(self.kpi, self.original, by)
-            fast = all(c in own for c in by)
-            ctx = self.context(params, None if fast else self.original)
-            results = {}
+            by = check_grouping(self.kpi, self.dataset, by)
             for d in chosen:
                 key = (id(ctx), d.id, by)
                 if key not in self.results:
-                    result = compute_in(ctx, self.kpi, d, by)
-                    if fast:
-                        result = replace(result, table=self.native(result.table), detail_frame=self.native(result.detail))
-                    self.results[key] = result
-                results[d.id] = self.results[key]
-            out[by] = Comparison(self.kpi.id, results)
+                    self.results[key] = compute_in(ctx, self.kpi, d, by)
+            out[by] = Comparison(self.kpi.id, {d.id: self.results[(id(ctx), d.id, by)] for d in chosen})
         return out
-
-
-def _polars_view(dataset, tables: Iterable[str]):
-    """(dataset of these tables as polars, converter back to the input's backend)."""
-    try:
-        import polars as pl
-    except ImportError:       # pragma: no cover - polars is a dependency
-        return dataset, lambda frame: nw.to_native(frame) if isinstance(frame, nw.DataFrame) else frame
-    picked = {n: t for n, t in dataset.tables.items() if n in set(tables)}
-    if all(isinstance(t, pl.DataFrame) for t in dataset.tables.values()):
-        return dataset, lambda frame: nw.to_native(frame) if isinstance(frame, nw.DataFrame) else frame
-    from kpilab.dataset import Dataset
-
-    view = Dataset({n: pl.from_pandas(t) if not isinstance(t, pl.DataFrame) else t for n, t in picked.items()},
-                   dataset.name, dataset.report, dataset.fingerprint)
-
-    def to_input(frame):
-        frame = nw.from_native(frame, eager_only=True)
-        return frame.to_pandas() if frame.implementation.is_polars() else _tidy(frame)
-    return view, to_input
 
 
 def compare_groupings(dataset, kpi: str, groupings: Iterable[Sequence[str]], definitions=None,
                       **params) -> dict[tuple[str, ...], Any]:
-    """``compare`` under several groupings at once ({by: Comparison}): the universe is built once
-    and pooled per grouping, so a page showing a KPI overall, per supplier, per month and per
-    rush flag pays for one build."""
-    return _Shared(dataset, kpi).compare(groupings, definitions, **params)
+    """``compare`` under several groupings at once ({by: Comparison}) in one Context: the universe
+    is built once and pooled per grouping, so a page showing a KPI overall, per supplier, per
+    month and per rush flag pays for one build."""
+    return _Memo(dataset, kpi).compare(groupings, definitions, **params)
 
 
 def variants(dataset, kpi: str, param: str, values: Iterable[Any], *, definitions=None,
-             by: Sequence[str] = (), _shared=None, **params) -> Any:
-    """The KPI's definitions under several values of one parameter, as a tidy table.
+             by: Sequence[str] = (), _memo=None, **params) -> Any:
+    """The KPI's definitions under several values of one parameter, as a tidy table (pandas).
 
     Columns: ``param`` value as text (``variant``), definition, grouping columns, value. E.g.
     OTIF with exclude_scarce true/false, orders normal/rush, or inspection scope all/new_first.
     """
-    shared = _shared or _Shared(dataset, kpi)
+    memo = _memo or _Memo(dataset, kpi)
     frames = []
     by = tuple(by)
     for v in values:
-        cmp = shared.compare([by], definitions, **{**params, param: v})[by]
+        cmp = memo.compare([by], definitions, **{**params, param: v})[by]
         for definition, result in cmp.results.items():
             table = nw.from_native(result.table, eager_only=True)
             frames.append(table.select(
@@ -495,8 +472,8 @@ def ranking_scenarios(definitions: Sequence[str] = ("by_value", "by_line", "by_o
 
 
 def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kpi: str = "otif",
-                     min_count: float = 1, _shared=None, **params) -> Any:
-    """Suppliers ranked under several definitions / windows, as a tidy table.
+                     min_count: float = 1, _memo=None, **params) -> Any:
+    """Suppliers ranked under several definitions / windows, as a tidy table (pandas).
 
     Columns: scenario, definition, supplier, value, count, rank (1 = best; ties share the best
     rank). ``count`` is what a supplier's value rests on: for OTIF its judged PO lines under the
@@ -506,15 +483,15 @@ def supplier_ranking(dataset, scenarios: Sequence[Scenario] | None = None, *, kp
     share the window-free preparation.
     """
     scenarios = tuple(scenarios or ranking_scenarios())
-    shared = _shared or _Shared(dataset, kpi)
-    k = shared.kpi
+    memo = _memo or _Memo(dataset, kpi)
+    k = memo.kpi
     frames = []
     groups: dict[tuple, list[Scenario]] = {}
     for s in scenarios:
         groups.setdefault(tuple(sorted({**params, **s.params}.items(), key=lambda kv: kv[0])), []).append(s)
     for items, chosen in groups.items():
         wanted = {s.definition for s in chosen} | ({"by_line"} if k.id == "otif" else set())
-        cmp = shared.compare([("supplier",)], sorted(wanted), **dict(items))[("supplier",)]
+        cmp = memo.compare([("supplier",)], sorted(wanted), **dict(items))[("supplier",)]
         lines = (nw.from_native(cmp.results["by_line"].table, eager_only=True)
                  .select("supplier", nw.col("lines").cast(nw.Float64).alias("count")) if k.id == "otif" else None)
         for s in chosen:
@@ -739,6 +716,7 @@ class OtifOverview:
 
     views: dict            # {grouping: Comparison} for (), supplier, month, rush
     timing: Any            # receipt_timing
+    curve: Any             # fill_curve of the by-line detail
     ranking: Any           # supplier_ranking
     correlations: Any      # rank_correlations of the ranking
     scarce: Any            # variants over exclude_scarce true / false
@@ -746,26 +724,33 @@ class OtifOverview:
 
 
 OVERVIEW_GROUPINGS = ((), ("supplier",), ("month",), ("rush",))
+FILL_MARKS = tuple(x / 100 for x in range(50, 101, 5))
 
 
 def otif_overview(dataset, *, windows: Sequence[tuple[int, int]] = ((3, 1), (14, 7)), min_lines: int = 1,
-                  names: Mapping[str, str] | None = None, **params) -> OtifOverview:
-    """OTIF overall and per supplier / month / rush flag, receipt timing, the supplier ranking
-    (the three definitions at the chosen window, by line at the other ``windows``) with its rank
-    correlations, and the scarce-pool variants — sharing one preparation, so a change of window
-    or fill mark costs one universe build per window. ``names`` labels the ranking scenarios."""
-    shared = _Shared(dataset, "otif")
-    p = shared.kpi.resolve_params(params)
+                  names: Mapping[str, str] | None = None, fill_marks: Sequence[float] = FILL_MARKS,
+                  **params) -> OtifOverview:
+    """OTIF overall and per supplier / month / rush flag, receipt timing, the by-line fill curve
+    over ``fill_marks``, the supplier ranking (the three definitions at the chosen window, by line
+    at the other ``windows``) with its rank correlations, and the scarce-pool variants — sharing
+    one Context per parameter set, so a change of window or fill mark costs one universe build
+    per window. ``names`` labels the ranking scenarios."""
+    memo = _Memo(dataset, "otif")
+    p = memo.kpi.resolve_params(params)
     window = (p["early_days"], p["late_days"])
     scenarios = ranking_scenarios(windows=(window,), names=names) + ranking_scenarios(
         ("by_line",), tuple(w for w in windows if tuple(w) != window), names=names)
     base = {k: v for k, v in params.items() if k not in ("early_days", "late_days")}
-    ranking = supplier_ranking(dataset, scenarios, min_count=min_lines, _shared=shared, **base)
+    views = memo.compare(OVERVIEW_GROUPINGS, **params)
+    ranking = supplier_ranking(dataset, scenarios, min_count=min_lines, _memo=memo, **base)
+    with engines.using(dataset):
+        curve = fill_curve(views[()].results["by_line"].lazy_detail(), fill_marks)
     return OtifOverview(
-        views=shared.compare(OVERVIEW_GROUPINGS, **params),
-        timing=receipt_timing(dataset, _shared=shared, **params),
+        views=views,
+        timing=receipt_timing(dataset, _memo=memo, **params),
+        curve=curve,
         ranking=ranking,
         correlations=rank_correlations(ranking),
-        scarce=variants(dataset, "otif", "exclude_scarce", [True, False], _shared=shared,
+        scarce=variants(dataset, "otif", "exclude_scarce", [True, False], _memo=memo,
                         **{k: v for k, v in params.items() if k != "exclude_scarce"}),
         scenarios=tuple(s.label for s in scenarios))
