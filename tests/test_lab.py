@@ -479,3 +479,33 @@ def test_definitions_with_their_own_units(sample):
     assert set(cmp.long(groups[1][1])["variant"]) == {"Cost per order"}
     nodes = lab.tree_nodes(sample, {"logistics_cost": v[1]}).set_index("kpi_id")
     assert nodes.loc["logistics_cost", "unit"] == units["cost_per_order"]
+
+
+# ----------------------------------------------------------------------------- sourcing (issue 12)
+
+
+def test_sweep_of_the_scorecard_weights(backend):
+    """Ungrouped components of the hand-made scorecard data: OTIF 3/5, inspection 0.9, on time 4/5."""
+    from tests.kpis.test_sourcing import scorecard_data
+
+    ds = scorecard_data(backend)
+    variants = [lab.Variant("supplier_scorecard", "weighted"), lab.Variant("supplier_scorecard", "weakest_link")]
+    assert lab.numeric_params("supplier_scorecard")[0].name == "weight_otif"
+    table = lab.sweep(ds, variants, "weight_otif", [0.0, 0.4, 1.0])
+    weighted = table[table["reads"]]["value"].tolist()
+    assert weighted == pytest.approx([(0.4 * 0.9 + 0.2 * 0.8) / 0.6,         # OTIF left out
+                                      0.4 * 0.6 + 0.4 * 0.9 + 0.2 * 0.8,      # the default weights
+                                      (0.6 + 0.4 * 0.9 + 0.2 * 0.8) / 1.6])
+    flat = table[~table["reads"]]["value"].tolist()
+    assert flat == pytest.approx([0.6] * 3)          # the weakest link does not read the weights
+
+
+def test_translate_a_scorecard_target_between_definitions(sample):
+    """Weighted 90 → weakest link, paired per month × supplier on the sample."""
+    x, y = lab.Variant("supplier_scorecard", "weighted"), lab.Variant("supplier_scorecard", "weakest_link")
+    pairs = lab.paired_values(sample, x, y, "supplier")
+    assert len(pairs) >= 8 and (pairs["y"] <= pairs["x"] + 1e-12).all()      # the lowest ≤ any weighted mean
+    tr = lab.translate_target(lab.fit_relation(pairs), 0.9)
+    assert tr.message
+    if tr.ok:
+        assert tr.estimate <= 0.9 + 1e-9
