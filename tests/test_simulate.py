@@ -70,7 +70,7 @@ def test_csv_formats(csv_dir):
         for col in dates[name]:
             filled = raw[col][raw[col] != ""]
             assert filled.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all(), (name, col)
-            assert len(filled) == len(raw) or col == "expiry_date", (name, col)
+            assert len(filled) == len(raw) or col in ("expiry_date", "shipped_date", "cancelled_date"), (name, col)
         for col in months[name]:
             assert raw[col].str.fullmatch(r"\d{4}-\d{2}").all(), (name, col)
         for col in bools[name]:
@@ -189,7 +189,8 @@ def test_orders_split_the_sales_of_the_last_months(tables):
     first = orders["paid_date"].min()
     assert first.day == 1 and orders["paid_date"].max() == sales["date"].max()
     window = sales[(sales["date"] >= first) & (sales["units"] > 0)]
-    from_orders = orders.groupby(["paid_date", *CELL])["units"].sum()
+    from_stock = orders[~orders["sub_order_id"].isin(tables["backorders"]["sub_order_id"])]
+    from_orders = from_stock.groupby(["paid_date", *CELL])["units"].sum()
     expected = window.set_index(["date", *CELL])["units"]
     pd.testing.assert_series_equal(from_orders.sort_index(), expected.sort_index(), check_names=False,
                                    check_index_type=False)
@@ -261,6 +262,29 @@ def test_plans_cover_lags_sources_and_months(tables):
         errors[source] = ((pairs.P - pairs.A).sum() / pairs.A.sum(), (pairs.P - pairs.A).abs().sum() / pairs.A.sum())
     assert errors["plan"][0] > 0
     assert errors["forecast"][1] > errors["plan"][1]
+
+
+def test_backorders_sell_through_stock_outs_of_backorderable_skus(tables):
+    bo, orders, skus = tables["backorders"], tables["orders"], tables["skus"].set_index("sku")
+    inv = tables["inventory"].set_index(["date", *CELL])["sellable_units"]
+    lines = bo.merge(orders, on="sub_order_id", validate="one_to_one")
+    assert len(lines) == len(bo) > 20
+    assert set(skus["oos_policy"]) == {"backorderable", "substitutable", "none"}
+    assert (lines["sku"].map(skus["oos_policy"]) == "backorderable").all()
+    assert (skus.loc[skus["oos_policy"] == "backorderable", "lifecycle"].isin(["active", "new"])).all()
+    # a whole sub-order of 1–2 units, paid on the day it went on backorder, in the order months
+    assert (lines["backordered_units"] == lines["units"]).all() and lines["units"].isin([1, 2]).all()
+    assert (lines["backorder_date"] == lines["paid_date"]).all()
+    # sold while the cell had no sellable stock left; shipped on a later day with stock again
+    assert (inv.loc[list(zip(lines["backorder_date"], lines["sku"], lines["warehouse"]))] == 0).all()
+    shipped = lines[lines["shipped_date"].notna()]
+    assert (shipped["shipped_date"] > shipped["backorder_date"]).all()
+    assert (inv.loc[list(zip(shipped["shipped_date"], shipped["sku"], shipped["warehouse"]))] > 0).all()
+    cancelled = lines[lines["cancelled_date"].notna()]
+    assert len(cancelled) and (cancelled["cancelled_date"] > cancelled["backorder_date"]).all()
+    assert not (lines["shipped_date"].notna() & lines["cancelled_date"].notna()).any()
+    assert (lines["promised_date"] > lines["backorder_date"]).all()
+    assert validate({"orders": orders, "backorders": bo}).report.ok
 
 
 def test_lifecycles(tables):

@@ -56,6 +56,16 @@ the tables agree with each other:
   comment; some comments carry quality keywords under another reason, some praise quality
   ("great quality", "质量很好"); a few sub-orders get a second refund. Refunds after the last
   date are not yet known and are left out.
+* **Backorders.** Each SKU has an ``oos_policy`` from its category and standing: active SKUs of
+  the categories with dependable replenishment (infant formula, diapers, skincare, electronics)
+  that are neither scarce nor in the slowest quarter are ``backorderable``; other active SKUs of
+  apparel, bags, snacks and wine are ``substitutable``; the rest ``none``. In the order months a
+  backorderable cell keeps selling through a stock-out: 60% of the demand it cannot serve from
+  stock is paid as backorder sub-orders (1–2 units, their own orders rows on the paid day, not in
+  ``sales``, which counts units shipped from stock). Each is promised by half the supplier's lead
+  time (a purchase order is usually on its way) plus 2 days, ships on the first day the cell has sellable stock again, and is cancelled by the
+  customer with a probability that rises with the wait (8%, 25% beyond 14 days); a line the data
+  ends on is open. Drawn on a random stream of its own, so the other tables do not change.
 * **Order-volume plans.** Per warehouse and order day, a D-14 version (all days with orders) and a
   D-7 version (the last three months), with bias and noise around the actual order count.
 * **Logistics costs.** Per month × warehouse × cost type: storage (fixed rent + held units),
@@ -66,8 +76,8 @@ the tables agree with each other:
 
 Simplifications: one currency (CNY); a PO line is one SKU for one warehouse; incoming inspection
 is 100% and happens on the receipt day; no transfers between warehouses and no re-routing of
-demand when a warehouse is out of stock (the sale is lost); customer returns do not go back
-into stock; receipts before the first day are summarised as opening lots without PO lines.
+demand when a warehouse is out of stock (the sale is lost, or backordered for backorderable
+SKUs; shipping a backorder draws no stock); customer returns do not go back into stock; receipts before the first day are summarised as opening lots without PO lines.
 
 **Large datasets** (``kpilab generate --skus 10000 …``) are simulated and written in chunks of
 SKUs (:func:`simulate_chunks`, :func:`generate`), so memory is bounded by one chunk (about 1.2 GB
@@ -97,7 +107,7 @@ _CHUNK_CELL_DAYS = 4_000_000  # SKU × warehouse × days simulated at once by de
 #: Column order of every table, as in shared/spec/data-contract.md (skus without abc_class).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "skus": ("sku", "category", "unit_cost", "lifecycle", "shelf_life_days", "scarce",
-             "split_warehouse"),
+             "split_warehouse", "oos_policy"),
     "warehouses": ("warehouse", "region"),
     "sales": ("date", "sku", "warehouse", "units", "gmv", "promo", "page_views"),
     "inventory": ("date", "sku", "warehouse", "on_hand_units", "sellable_units", "value"),
@@ -107,6 +117,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("sub_order_id", "order_id", "paid_date", "sku", "units", "gmv", "customer_region",
                "warehouse"),
     "returns": ("sub_order_id", "refund_date", "reason", "comment"),
+    "backorders": ("sub_order_id", "backordered_units", "backorder_date", "promised_date",
+                   "shipped_date", "cancelled_date"),
     "order_volume_plans": ("date", "warehouse", "version_date", "planned_orders"),
     "purchase_orders": ("po_line_id", "po_id", "supplier", "sku", "order_date", "promised_date",
                         "ordered_units", "unit_price", "rush", "incoterm"),
@@ -118,6 +130,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _REVIEW_DAYS = 7            # replenishment review period
+_BACKORDER_TAKE = 0.6       # share of a backorderable cell's unserved demand paid as backorders
+_BACKORDERABLE = ("Infant formula", "Diapers", "Skincare", "Electronics")
+_SUBSTITUTABLE = ("Apparel", "Bags", "Snacks", "Wine")
 _LEAK = 0.15                # share of a region's demand served by another stocked warehouse
 _BIG = np.int64(1) << 60    # "no lot here" position / "never expires" day
 _DEFECTIVE, _EXPIRED = 0, 1 # kinds of stock held outside the sellable lots
@@ -965,10 +980,56 @@ def _master_tables(w: _World) -> dict[str, pd.DataFrame]:
             "sku": w.sku_id, "category": np.array([c.name for c in _CATEGORIES], dtype=object)[w.cat],
             "unit_cost": w.cost, "lifecycle": w.lifecycle,
             "shelf_life_days": pd.Series(w.shelf, dtype="Int64").where(w.shelf > 0),
-            "scarce": w.scarce, "split_warehouse": np.array([c.split for c in _CATEGORIES])[w.cat]}),
+            "scarce": w.scarce, "split_warehouse": np.array([c.split for c in _CATEGORIES])[w.cat],
+            "oos_policy": _oos_policy(w)}),
         "warehouses": pd.DataFrame({"warehouse": w.wh_id, "region": w.regions[w.wh_region]}),
         "suppliers": pd.DataFrame({"supplier": w.sup_id, "tier": w.sup_tier, "rating": w.sup_rating}),
     }
+
+
+def _oos_policy(w: _World) -> np.ndarray:
+    """backorderable, substitutable or none per SKU, from its category and standing (no draw)."""
+    name = np.array([c.name for c in _CATEGORIES], dtype=object)[w.cat]
+    active = (w.lifecycle == "active") | (w.lifecycle == "new")
+    backorderable = active & np.isin(name, _BACKORDERABLE) & ~w.scarce & (w.q < 0.75)
+    substitutable = active & np.isin(name, _SUBSTITUTABLE)
+    return np.where(backorderable, "backorderable", np.where(substitutable, "substitutable", "none")).astype(object)
+
+
+def _backorders(rng: np.random.Generator, w: _World, cal: _Calendar, unmet: np.ndarray, cells: np.ndarray,
+                first: int, sellable: np.ndarray) -> dict[str, np.ndarray]:
+    """Backorder lines of backorderable cells: a share of the unserved demand (``unmet``, cells ×
+    days from ``first``) paid as 1–2 unit lines, promised by half the lead time + 2 days, shipped on the
+    first later day with sellable stock, some cancelled (more after long waits)."""
+    T = cal.T
+    paid = rng.binomial(unmet, _BACKORDER_TAKE)
+    c, t = np.nonzero(paid)
+    u = paid[c, t]
+    pairs = rng.binomial(u // 2, 0.5)                            # lines of 2 units; the rest of 1
+    n = u - pairs
+    grp = np.repeat(np.arange(len(u)), n)
+    pos = np.arange(grp.size) - np.r_[0, np.cumsum(n)[:-1]][grp]
+    units = 1 + (pos < pairs[grp]).astype(np.int64)
+    cell, day = cells[c[grp]], t[grp] + first
+    # the first day from d + 1 with sellable stock (T: never within the data)
+    rows = sellable[cells, :]
+    has = rows > 0
+    nxt = np.where(has, np.arange(T)[None, :], T)
+    nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
+    after = np.minimum(day + 1, T - 1)
+    ship = np.where(day + 1 < T, nxt[c[grp], after], T)
+    sku = w.cell_sku[cell]
+    promised = day + w.sup_lead[w.supplier[sku]] // 2 + 2
+    wait = ship - day
+    cancel = rng.random(grp.size) < np.where(wait > 14, 0.25, 0.08)
+    cancel_day = day + 1 + np.floor(rng.random(grp.size) * np.minimum(wait - 1, 20)).astype(np.int64)
+    cancel &= (wait > 1) & (cancel_day < T)
+    shipped = ~cancel & (ship < T)
+    price = w.price[sku] * cal.discount[cal.period][day]
+    cum, draw = np.cumsum(w.cell_mix[cell], axis=1), rng.random(grp.size)
+    region = np.minimum((cum < draw[:, None]).sum(1), len(w.regions) - 1)
+    return dict(cell=cell, day=day, units=units, gmv=np.round(units * price, 2), region=region,
+                promised=promised, shipped=np.where(shipped, ship, -1), cancelled=np.where(cancel, cancel_day, -1))
 
 
 def _network_tables(rng: np.random.Generator, w: _World, cal: _Calendar, volumes: dict) -> dict[str, pd.DataFrame]:
@@ -1000,6 +1061,10 @@ def _simulate_part(rng: np.random.Generator, w: _World, cal: _Calendar, ids: _Id
     cum = np.concatenate([np.zeros((4, n, 1)), np.cumsum(daily, axis=2)], axis=2)
     month_ends = np.r_[cal.month_end[(cal.month_end >= e0) & (cal.month_end < last)], last] - e0
     ops = _operate(rng, w, cal, demand, cum, month_ends)
+    end_m = cal.month[last]
+    order_first = max(0, cal.month_start[max(end_m - ORDER_MONTHS + 1, 0)] - e0)
+    bo_cells = np.flatnonzero(_oos_policy(w)[w.cell_sku] == "backorderable")
+    unmet = demand[bo_cells, order_first:] - ops["sales"][bo_cells, order_first:]
     del demand, cum, daily
 
     # stock on hand: sellable + QC-locked + defective / unsellable events
@@ -1051,12 +1116,28 @@ def _simulate_part(rng: np.random.Generator, w: _World, cal: _Calendar, ids: _Id
         "sub_order_id": sub_ids[ret["sub"].to_numpy()], "refund_date": _dates(cal, ret["refund"].to_numpy()),
         "reason": ret["reason"].to_numpy(), "comment": ret["comment"].to_numpy()}
     ).sort_values(["refund_date", "sub_order_id"], ignore_index=True)
+    n_orders = int(od["order"][-1]) + 1 if n_lines else 0
+    bo = _backorders(np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]), w, cal, unmet, bo_cells,
+                     order_first, ops["sellable"])
+    del unmet
+    n_bo = len(bo["cell"])
+    bo_ids = _ids("S", ids.sub + n_lines + np.arange(1, n_bo + 1), 7)
+    tables["orders"] = pd.concat([tables["orders"], pd.DataFrame({
+        "sub_order_id": bo_ids, "order_id": _ids("O", ids.order + n_orders + np.arange(1, n_bo + 1), 7),
+        "paid_date": day_dates.values[bo["day"]], "sku": cell_sku_id[bo["cell"]], "units": bo["units"],
+        "gmv": bo["gmv"], "customer_region": w.regions[bo["region"]], "warehouse": cell_wh_id[bo["cell"]]})],
+        ignore_index=True)
+    tables["backorders"] = pd.DataFrame({
+        "sub_order_id": bo_ids, "backordered_units": bo["units"].astype(float),
+        "backorder_date": day_dates.values[bo["day"]], "promised_date": _dates(cal, e0 + bo["promised"]).values,
+        "shipped_date": _dates(cal, e0 + bo["shipped"]).where(bo["shipped"] >= 0).values,
+        "cancelled_date": _dates(cal, e0 + bo["cancelled"]).where(bo["cancelled"] >= 0).values})
     tables.update(_purchasing(w, cal, ops, ids))
     volumes = _volumes(w, cal, sales, on_hand, ops, od)
     po = ops["po_lines"][1]
     after = _Ids(lot=ids.lot + len(ops["lots"]["gid"]), line=ids.line + len(po),
-                 po=ids.po + (int(po.max()) + 1 if len(po) else 0), sub=ids.sub + n_lines,
-                 order=ids.order + (int(od["order"][-1]) + 1 if n_lines else 0))
+                 po=ids.po + (int(po.max()) + 1 if len(po) else 0), sub=ids.sub + n_lines + n_bo,
+                 order=ids.order + n_orders + n_bo)
     return tables, volumes, after
 
 
