@@ -52,8 +52,11 @@ from typing import Any, Mapping
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from kpilab import engines
 from kpilab.kpis._common import as_date, day_number, month_of, ratio
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
+
+LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 DEFAULT_KEYWORDS = ("defect", "broken", "damaged", "faulty", "stopped working", "poor quality", "bad quality",
                     "质量问题", "质量差", "破损", "瑕疵", "坏了", "损坏", "故障", "次品")
@@ -95,8 +98,7 @@ def _rule(p) -> tuple[tuple[str, ...], tuple[str, ...]]:
 # --------------------------------------------------------------------------- universe
 
 
-
-def _comment_lower(returns: nw.DataFrame) -> nw.Expr:
+def _comment_lower() -> nw.Expr:
     return nw.col("comment").cast(nw.String).str.to_lowercase()
 
 
@@ -117,37 +119,38 @@ def _reason_hit(reasons: tuple[str, ...]) -> nw.Expr:
     return nw.col("reason").is_in(list(reasons)).fill_null(False)
 
 
-def _returns(ctx) -> nw.DataFrame:
+def _returns(ctx) -> nw.LazyFrame:
     """The returns table with reason codes trimmed and lower-cased (validation already does it;
-    hand-made frames may not)."""
+    hand-made frames may not), and an empty comment column when the table has none."""
     def build():
         returns = ctx.table("returns")
-        if "comment" not in returns.columns:
-            empty = [None] * len(returns)
-            returns = returns.with_columns(nw.new_series("comment", empty, nw.String(), backend=returns.implementation))
+        if "comment" not in returns.collect_schema().names():
+            returns = returns.with_columns(comment=nw.lit(None, nw.String))
         return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
     return ctx.shared(("quality_returns",), build)
 
 
-def _flagged_rows(ctx, reasons, keywords) -> nw.DataFrame:
+def _flagged_rows(ctx, reasons, keywords) -> nw.LazyFrame:
     """Every returns row with ``by_reason`` and ``by_keyword`` flags."""
-    returns = _returns(ctx)
-    return returns.with_columns(by_reason=_reason_hit(reasons),
-                                by_keyword=_keyword_hit(keywords, _comment_lower(returns)))
+    return _returns(ctx).with_columns(by_reason=_reason_hit(reasons),
+                                      by_keyword=_keyword_hit(keywords, _comment_lower()))
 
 
-def _last_day(ctx) -> int:
-    """The data's last date as a day number: the later of the last paid_date and last refund_date."""
+def _day_span(ctx) -> tuple[int, int]:
+    """(first, last) as day numbers: the first paid_date, and the data's last date — the later of
+    the last paid_date and the last refund_date. An orders table without a paid date is an error."""
     def build():
-        last = as_date(ctx.table("orders")["paid_date"].max())
-        returns = ctx.table("returns")
-        if len(returns):
-            last = max(last, as_date(returns["refund_date"].max()))
-        return (last - _EPOCH).days
-    return ctx.shared(("quality_last_day",), build)
+        orders = ctx.table("orders")
+        first, last = (ctx.scalar(orders, nw.col("paid_date").min()), ctx.scalar(orders, nw.col("paid_date").max()))
+        if last is None:
+            raise KpiError("return_rate: orders has no paid sub-order (no paid_date), so there is no rate to compute")
+        refunded = ctx.scalar(ctx.table("returns"), nw.col("refund_date").max())
+        last = as_date(last) if refunded is None else max(as_date(last), as_date(refunded))
+        return (as_date(first) - _EPOCH).days, (last - _EPOCH).days
+    return ctx.shared(("quality_day_span",), build)
 
 
-def _counted(ctx, p) -> nw.DataFrame:
+def _counted(ctx, p) -> nw.LazyFrame:
     """One row per counted sub-order: sub_order_id, sku, paid_date, refund_date (earliest
     qualifying), reason (of that row), lag (days, ≥ 0). Orphans are left out and noted."""
     reasons, keywords = _rule(p)
@@ -158,31 +161,37 @@ def _counted(ctx, p) -> nw.DataFrame:
         counted = (first.join(rows.select("sub_order_id", "refund_date", "reason"),
                               on=["sub_order_id", "refund_date"], how="inner")
                    .group_by("sub_order_id", "refund_date").agg(nw.col("reason").min()))
-        orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
-        orphans = counted.join(orders.select("sub_order_id"), on="sub_order_id", how="anti")
-        if len(orphans):
-            ctx.note(f"{len(orphans)} qualifying refunds refer to sub-orders that are not in orders (no purchase "
+        orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date", known=nw.lit(True))
+        counted = engines.materialize(counted.join(orders, on="sub_order_id", how="left"))
+        orphans = ctx.count(counted.filter(nw.col("known").is_null()))
+        if orphans:
+            ctx.note(f"{orphans} qualifying refunds refer to sub-orders that are not in orders (no purchase "
                      "date, no SKU): they are left out of both definitions.",
-                     zh=f"{len(orphans)} 笔符合条件的退款对应的子订单不在 orders 中 (无支付日期, 无 SKU): 两种口径都不计入。")
-        counted = counted.join(orders, on="sub_order_id", how="inner").with_columns(
+                     zh=f"{orphans} 笔符合条件的退款对应的子订单不在 orders 中 (无支付日期, 无 SKU): 两种口径都不计入。")
+        counted = counted.filter(~nw.col("known").is_null()).drop("known").with_columns(
             lag=day_number("refund_date") - day_number("paid_date"))
-        early = counted.filter(nw.col("lag") < 0)
-        if len(early):
-            ctx.note(f"{len(early)} qualifying refunds are dated before their purchase: they count, "
+        early = ctx.count(counted.filter(nw.col("lag") < 0))
+        if early:
+            ctx.note(f"{early} qualifying refunds are dated before their purchase: they count, "
                      "with a lag of 0 days.",
-                     zh=f"{len(early)} 笔符合条件的退款日期早于支付日期: 仍计入, 退款滞后按 0 天计。")
-            counted = counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0)).otherwise(nw.col("lag")))
-        return counted.sort("sub_order_id")
+                     zh=f"{early} 笔符合条件的退款日期早于支付日期: 仍计入, 退款滞后按 0 天计。")
+        return counted.with_columns(lag=nw.when(nw.col("lag") < 0).then(nw.lit(0, nw.Int64)).otherwise(nw.col("lag")))
     return ctx.shared(("quality_counted", reasons, keywords), build)
 
 
-def _paid_daily(ctx) -> nw.DataFrame:
+def _paid_daily(ctx) -> nw.LazyFrame:
     """Sub-orders paid per (sku, paid_date), with the paid month and the age in days at the last date."""
     def build():
-        last = _last_day(ctx)
+        _, last = _day_span(ctx)
         return (ctx.table("orders").group_by("sku", "paid_date").agg(paid=nw.len())
-                .with_columns(month=month_of("paid_date"), age=last - day_number("paid_date")))
+                .with_columns(nw.col("paid").cast(nw.Int64), month=month_of("paid_date"), age=last - day_number("paid_date")))
     return ctx.shared(("quality_paid_daily",), build)
+
+
+def _paid_monthly(ctx) -> nw.LazyFrame:
+    """Sub-orders paid per (paid month, sku)."""
+    return ctx.shared(("quality_paid_monthly",), lambda: _paid_daily(ctx).group_by("month", "sku").agg(
+        nw.col("paid").sum()).with_columns(nw.col("paid").cast(nw.Int64)))
 
 
 # --------------------------------------------------------------------------- refund lags / maturity
@@ -200,31 +209,25 @@ class RefundLags:
       half of the history counts as mature;
     - mature cohorts are the sub-orders paid on or before last − H: all their refunds up to H days
       (and in practice all of them) are already visible;
-    - F(a) = share of the mature cohorts' counted refunds with lag ≤ a (empirical CDF);
+    - F(a) = share of the mature cohorts' counted refunds with lag ≤ a (empirical CDF; the
+      histogram is :func:`_lag_histogram`, F per age :func:`_maturity_shares`);
     - a sub-order paid on day d has age a = last − d; F(a) is the expected share of its eventual
       quality refunds already visible. A cohort's maturity = Σ F(aᵢ) / n over its sub-orders
       (``expected_visible`` / ``maturity_base`` in the detail, both additive, so maturity pools
       over any grouping). It is between 0 and 1 and never decreases with the cohort's age.
 
-    With no counted refund the curve is unknown: ``lags`` is empty and maturity is NaN.
+    With no mature refund the curve is unknown (``known`` is False) and maturity is NaN.
     """
 
-    lags: np.ndarray           # sorted lags (days) of the mature cohorts' counted refunds
     horizon_days: int
     last_date: dt.date
     mature_until: dt.date      # sub-orders paid on or before this day form the mature cohorts
     counted: int               # counted refunds with a purchase date (all cohorts)
+    mature_refunds: int        # of which in the mature cohorts: the sample behind F
 
     @property
     def known(self) -> bool:
-        return len(self.lags) > 0
-
-    def cdf(self, ages) -> np.ndarray:
-        """F(age): share of mature-cohort refund lags ≤ age (NaN everywhere when unknown)."""
-        ages = np.asarray(ages, dtype=float)
-        if not self.known:
-            return np.full(ages.shape, np.nan)
-        return np.searchsorted(self.lags, ages, side="right") / len(self.lags)
+        return self.mature_refunds > 0
 
 
 def _refund_lags(ctx, p) -> RefundLags:
@@ -232,29 +235,64 @@ def _refund_lags(ctx, p) -> RefundLags:
 
     def build():
         counted = _counted(ctx, p)
-        last = _last_day(ctx)
-        first = (as_date(ctx.table("orders")["paid_date"].min()) - _EPOCH).days
+        first, last = _day_span(ctx)
         last_date = _EPOCH + dt.timedelta(days=last)
-        if not len(counted):
-            return RefundLags(np.array([], dtype=float), 0, last_date, last_date, 0)
-        horizon = int(min(counted["lag"].max(), (last - first) // 2))
-        mature = counted.filter(day_number("paid_date") <= last - horizon)
-        lags = np.sort(mature["lag"].to_numpy().astype(float))
-        return RefundLags(lags, horizon, last_date, last_date - dt.timedelta(days=horizon), len(counted))
+        n = ctx.count(counted)
+        if not n:
+            return RefundLags(0, last_date, last_date, 0, 0)
+        horizon = int(min(ctx.scalar(counted, nw.col("lag").max()), (last - first) // 2))
+        mature = ctx.count(counted.filter(day_number("paid_date") <= last - horizon))
+        return RefundLags(horizon, last_date, last_date - dt.timedelta(days=horizon), n, mature)
     return ctx.shared(("quality_lags", reasons, keywords), build)
+
+
+def _lag_histogram(ctx, p) -> nw.LazyFrame:
+    """(lag, refunds): counted refunds of the mature cohorts per lag in days."""
+    reasons, keywords = _rule(p)
+
+    def build():
+        cutoff = (_refund_lags(ctx, p).mature_until - _EPOCH).days
+        return (_counted(ctx, p).filter(day_number("paid_date") <= cutoff)
+                .group_by("lag").agg(refunds=nw.len()).with_columns(nw.col("refunds").cast(nw.Int64)))
+    return ctx.shared(("quality_lag_histogram", reasons, keywords), build)
+
+
+def _maturity_shares(ctx, p) -> nw.LazyFrame:
+    """(age, share): F(age) for every age of a paid day (0 everywhere when the curve is unknown).
+
+    Lags and ages in one column ordered by (day, lag before age): the running Σ refunds at an
+    age row is the number of mature refunds with lag ≤ age — a window, not a join of every age
+    with every lag."""
+    reasons, keywords = _rule(p)
+
+    def build():
+        lags = _refund_lags(ctx, p)
+        ages = _paid_daily(ctx).select("age").unique()
+        if not lags.known:
+            return ages.with_columns(share=nw.lit(0.0))
+        events = nw.concat([
+            _lag_histogram(ctx, p).select(day=nw.col("lag").cast(nw.Int64), refunds=nw.col("refunds"),
+                                          is_age=nw.lit(0, nw.Int64)),
+            ages.select(day=nw.col("age").cast(nw.Int64), refunds=nw.lit(0, nw.Int64), is_age=nw.lit(1, nw.Int64))])
+        seen = nw.col("refunds").cum_sum().over(order_by=["day", "is_age"])
+        return (events.with_columns(seen=seen).filter(nw.col("is_age") == 1)
+                .select(age=nw.col("day"), share=nw.col("seen").cast(nw.Float64) / lags.mature_refunds))
+    return ctx.shared(("quality_maturity_shares", reasons, keywords), build)
 
 
 # --------------------------------------------------------------------------- definitions
 
 
-def _reason_levels(ctx, p, counted: nw.DataFrame) -> nw.DataFrame:
+def _reason_levels(ctx, p, counted: nw.LazyFrame) -> nw.LazyFrame:
+    """The reason levels of a grouping by reason: those in ``reasons`` plus every counted reason."""
     reasons, _ = _rule(p)
-    levels = sorted(set(reasons) | set(counted["reason"].to_list()))
-    return nw.from_dict({"reason": levels}, backend=counted.implementation)
+    one_row = ctx.table("orders").select(nw.len())
+    given = [one_row.select(reason=nw.lit(r, nw.String)) for r in reasons]
+    return nw.concat([counted.select(nw.col("reason").cast(nw.String)), *given]).unique()
 
 
-def _assemble(ctx, p, by, paid: nw.DataFrame, returned: nw.DataFrame, counted: nw.DataFrame,
-              paid_cols: tuple[str, ...]) -> nw.DataFrame:
+def _assemble(ctx, p, by, paid: nw.LazyFrame, returned: nw.LazyFrame, counted: nw.LazyFrame,
+              paid_cols: tuple[str, ...]) -> nw.LazyFrame:
     """Join per-(month, sku) paid columns with returned counts; with ``reason`` in ``by`` the paid
     columns are repeated for each reason level and returned is split by reason."""
     keys = ["month", "sku"]
@@ -272,6 +310,11 @@ def _assemble(ctx, p, by, paid: nw.DataFrame, returned: nw.DataFrame, counted: n
     return detail.select(*keys, "returned", *paid_cols).sort(keys)
 
 
+def _months(frame: nw.LazyFrame) -> list[str]:
+    """The distinct months of a small frame, sorted (brought back for a note)."""
+    return engines.to_pandas(frame.select("month").unique().sort("month"))["month"].tolist()
+
+
 def _same_month_stats(ctx, p, by):
     """Per (refund or paid month, sku): returned = counted sub-orders refunded in the month,
     paid = sub-orders paid in the month.
@@ -280,20 +323,45 @@ def _same_month_stats(ctx, p, by):
     0.01
     """
     counted = _counted(ctx, p)
-    paid = _paid_daily(ctx).group_by("month", "sku").agg(nw.col("paid").sum())
+    paid = _paid_monthly(ctx)
     returned = counted.with_columns(month=month_of("refund_date"))
-    detail = _assemble(ctx, p, by, paid, returned, counted, ("paid",))
-    orphan_months = detail.group_by("month").agg(nw.col("paid").sum(), nw.col("returned").sum()).filter(
-        nw.col("paid") == 0)
-    if len(orphan_months):
-        months = ", ".join(sorted(orphan_months["month"].to_list()))
+    orphan_months = _months(returned.join(paid.select("month").unique(), on="month", how="anti"))
+    if orphan_months:
+        months = ", ".join(orphan_months)
         ctx.note(f"Refund months with no paid sub-order have an empty same-month rate: {months}.",
                  zh=f"以下退款月份没有支付子订单, 当月法退款率为空: {months}。")
-    return detail
+    return _assemble(ctx, p, by, paid, returned, counted, ("paid",))
 
 
 def _same_month_finish(sums):
     return sums.with_columns(value=ratio("returned", "paid"))
+
+
+def _attributed_paid(ctx, p) -> nw.LazyFrame:
+    """Per (paid month, sku): paid, expected_visible = Σ paid·F(age), maturity_base = paid when
+    the curve is known (else 0); notes the paid months not yet mature."""
+    reasons, keywords = _rule(p)
+
+    def build():
+        known = _refund_lags(ctx, p).known
+        priced = _paid_daily(ctx).join(_maturity_shares(ctx, p), on="age", how="left").with_columns(
+            expected_visible=nw.col("paid") * nw.col("share"), maturity_base=nw.col("paid") * int(known))
+        if not known:
+            ctx.note("No refund qualifies, so the refund-lag distribution and maturity are unknown.",
+                     zh="没有符合条件的退款: 退款滞后分布和成熟度未知。")
+        else:
+            monthly = engines.to_pandas(
+                priced.group_by("month").agg(nw.col("expected_visible").sum(), nw.col("paid").sum())
+                .with_columns(maturity=ratio("expected_visible", "paid"))
+                .filter(nw.col("maturity") < IMMATURE_BELOW).sort("month"))
+            if len(monthly):
+                shown = ", ".join(f"{m} ({v:.0%})" for m, v in zip(monthly["month"], monthly["maturity"]))
+                ctx.note(f"Recent paid months are not yet mature (share of their eventual returns already visible): "
+                         f"{shown}. Their attributed rate will still rise.",
+                         zh=f"近期支付月份尚未成熟 (最终退款中已可见的比例): {shown}。其回溯法退款率还会继续上升。")
+        return priced.group_by("month", "sku").agg(nw.col("paid").sum(), nw.col("expected_visible").sum(),
+                                                   nw.col("maturity_base").sum())
+    return ctx.shared(("quality_attributed_paid", reasons, keywords), build)
 
 
 def _attributed_stats(ctx, p, by):
@@ -305,33 +373,9 @@ def _attributed_stats(ctx, p, by):
     0.001
     """
     counted = _counted(ctx, p)
-    lags = _refund_lags(ctx, p)
-    daily = _paid_daily(ctx)
-    ages = sorted(set(daily["age"].to_list()))
-    shares = lags.cdf(ages) if lags.known else np.zeros(len(ages))
-    curve = nw.from_dict({"age": ages, "share": shares.tolist()}, backend=daily.implementation).with_columns(
-        nw.col("age").cast(daily.schema["age"]))
-    base = 1 if lags.known else 0
-    paid = (daily.join(curve, on="age", how="left")
-            .with_columns(expected_visible=nw.col("paid") * nw.col("share"), maturity_base=nw.col("paid") * base)
-            .group_by("month", "sku").agg(nw.col("paid").sum(), nw.col("expected_visible").sum(),
-                                          nw.col("maturity_base").sum()))
     returned = counted.with_columns(month=month_of("paid_date"))
-    detail = _assemble(ctx, p, by, paid, returned, counted, ("paid", "expected_visible", "maturity_base"))
-    if not lags.known:
-        ctx.note("No refund qualifies, so the refund-lag distribution and maturity are unknown.",
-                 zh="没有符合条件的退款: 退款滞后分布和成熟度未知。")
-    else:
-        monthly = (paid.group_by("month").agg(nw.col("expected_visible").sum(), nw.col("paid").sum())
-                   .with_columns(maturity=ratio("expected_visible", "paid"))
-                   .filter(nw.col("maturity") < IMMATURE_BELOW).sort("month"))
-        if len(monthly):
-            shown = ", ".join(f"{m} ({v:.0%})" for m, v in zip(monthly["month"].to_list(),
-                                                               monthly["maturity"].to_list()))
-            ctx.note(f"Recent paid months are not yet mature (share of their eventual returns already visible): "
-                     f"{shown}. Their attributed rate will still rise.",
-                     zh=f"近期支付月份尚未成熟 (最终退款中已可见的比例): {shown}。其回溯法退款率还会继续上升。")
-    return detail
+    return _assemble(ctx, p, by, _attributed_paid(ctx, p), returned, counted,
+                     ("paid", "expected_visible", "maturity_base"))
 
 
 def _attributed_finish(sums):
@@ -361,6 +405,7 @@ def _worked_check(definition: str) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- helpers for the page
 # Library functions the Quality page and notebooks call (no KPI arithmetic outside the library).
+# They run on the dataset's engine and hand back small pandas tables.
 
 
 def _context(dataset, params: Mapping[str, Any]):
@@ -369,7 +414,7 @@ def _context(dataset, params: Mapping[str, Any]):
     missing = missing_inputs(RETURN_RATE, dataset)
     if missing:
         raise KpiError(f"return_rate needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, RETURN_RATE.resolve_params(dict(params)))
+    return Context(dataset, RETURN_RATE.resolve_params(dict(params)), eager=False)
 
 
 def _check_by(dataset, by) -> tuple[str, ...]:
@@ -382,8 +427,8 @@ def _check_by(dataset, by) -> tuple[str, ...]:
 class LagReport:
     """The refund-lag distribution (``table``), the maturity curve (``curve``) and their basis."""
 
-    table: Any          # native: lag_days, refunds, share, cumulative (mature cohorts only)
-    curve: Any          # native: age_days, maturity (F(age), 0 … horizon + 1 or the largest lag)
+    table: Any          # pandas: lag_days, refunds, share, cumulative (mature cohorts only)
+    curve: Any          # pandas: age_days, maturity (F(age), 0 … horizon + 1 or the largest lag)
     horizon_days: int
     last_date: dt.date
     mature_until: dt.date
@@ -397,32 +442,47 @@ def refund_lag_distribution(dataset, **params) -> LagReport:
     the maturity curve F(age) used by the attributed definition (see :class:`RefundLags`).
 
     ``table`` has one row per observed lag: refunds, share of refunds and cumulative share (= F).
-    ``curve`` gives F for every age from 0 to the largest mature lag, so a chart can draw it.
+    ``curve`` gives F for every age from 0 to the largest mature lag, so a chart can draw it
+    (NaN when no mature refund is known).
     """
+    import pandas as pd
+
     ctx = _context(dataset, params)
-    lags = _refund_lags(ctx, ctx.params)
-    backend = ctx.table("orders").implementation
-    values, counts = np.unique(lags.lags, return_counts=True)
-    total = counts.sum() if len(counts) else 0
-    share = (counts / total) if total else counts.astype(float)
-    table = nw.from_dict({"lag_days": values.astype(np.int64).tolist(), "refunds": counts.astype(np.int64).tolist(),
-                          "share": share.tolist(), "cumulative": np.cumsum(share).tolist()}, backend=backend)
-    top = int(values.max()) if len(values) else 0
+    with engines.using(dataset):
+        lags = _refund_lags(ctx, ctx.params)
+        total = lags.mature_refunds
+        hist = _lag_histogram(ctx, ctx.params).select(lag_days=nw.col("lag").cast(nw.Int64), refunds="refunds")
+        table = engines.to_pandas(hist.with_columns(
+            share=nw.col("refunds").cast(nw.Float64) / max(total, 1),
+            cumulative=nw.col("refunds").cum_sum().over(order_by="lag_days").cast(nw.Float64) / max(total, 1))
+            .sort("lag_days"))
+    top = int(table["lag_days"].max()) if len(table) else 0
     ages = np.arange(0, max(top, lags.horizon_days) + 1)
-    curve = nw.from_dict({"age_days": ages.tolist(), "maturity": lags.cdf(ages).tolist()}, backend=backend)
-    return LagReport(table.to_native(), curve.to_native(), lags.horizon_days, lags.last_date, lags.mature_until,
-                     int(total), lags.counted, tuple(ctx.notes))
+    # F(age) = Σ refunds with lag ≤ age / total, read off the (small) histogram already in pandas
+    seen = np.concatenate([[0], table["refunds"].cumsum().to_numpy()])[
+        np.searchsorted(table["lag_days"].to_numpy(), ages, side="right")]
+    curve = pd.DataFrame({"age_days": ages, "maturity": seen / total if total else np.full(len(ages), np.nan)})
+    return LagReport(table, curve, lags.horizon_days, lags.last_date, lags.mature_until, total, lags.counted,
+                     tuple(ctx.notes))
 
 
 @dataclass(frozen=True)
 class KeywordPreview:
     """What the keyword sweep adds to the reason codes."""
 
-    pulled_in: Any      # native: refund rows the keywords pull in (their sub-order has no qualifying reason)
-    keywords: Any       # native: keyword, matched_rows, pulled_in_rows
-    rates: Any          # native: [by], scenario (reasons_only | with_keywords), value, returned, paid
-    overall: Any        # native: scenario, value, returned, paid (the whole dataset pooled)
+    pulled_in: Any      # pandas: refund rows the keywords pull in (their sub-order has no qualifying reason)
+    keywords: Any       # pandas: keyword, matched_rows, pulled_in_rows
+    rates: Any          # pandas: [by], scenario (reasons_only | with_keywords), value, returned, paid
+    overall: Any        # pandas: scenario, value, returned, paid (the whole dataset pooled)
     notes: tuple[str, ...] = ()
+
+
+def _keyword_counts(frame: nw.LazyFrame, keywords: tuple[str, ...]) -> list[int]:
+    """Rows of ``frame`` whose comment contains each keyword (one query for the whole list)."""
+    if not keywords:
+        return []
+    hits = [_keyword_hit((k,), _comment_lower()).cast(nw.Int64).sum().alias(f"k{i}") for i, k in enumerate(keywords)]
+    return [int(v or 0) for v in engines.collect(frame.select(*hits)).row(0)]
 
 
 def keyword_reclassification(dataset, definition: str = "same_month", by=(), **params) -> KeywordPreview:
@@ -433,58 +493,51 @@ def keyword_reclassification(dataset, definition: str = "same_month", by=(), **p
     has a reason in ``reasons`` (so the sub-order would not count without the keywords). The
     ``keywords`` parameter is ignored: both scenarios are computed.
     """
+    import pandas as pd
+
     from kpilab.engine import pool
 
     given = {k: v for k, v in params.items() if k != "keywords"}
     ctx = _context(dataset, given)
     reasons = normalise_reasons(ctx.params["reasons"])
     keywords = normalise_keywords(ctx.params["keyword_list"])
-    returns = _returns(ctx)
-    text = _comment_lower(returns)
-    flagged = _flagged_rows(ctx, reasons, keywords)
-    by_reason = flagged.filter(nw.col("by_reason")).select("sub_order_id").unique()
-    matched = (nw.concat_str([nw.when(text.str.contains(k, literal=True).fill_null(False)).then(nw.lit(k))
-                              .otherwise(nw.lit(None, nw.String)) for k in keywords],
-                             separator=", ", ignore_nulls=True) if keywords else nw.lit(""))
-    orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
-    pulled = (flagged.filter(nw.col("by_keyword")).join(by_reason, on="sub_order_id", how="anti")
-              .with_columns(matched=matched)
-              .join(orders, on="sub_order_id", how="left")
-              .select("sub_order_id", "sku", "paid_date", "refund_date", "reason", "comment", "matched")
-              .sort(["refund_date", "sub_order_id"], descending=[True, False]))
-    rows = []
-    for k in keywords:
-        hit = text.str.contains(k, literal=True).fill_null(False)
-        rows.append((k, int(returns.select(hit.sum())[0, 0]) if len(returns) else 0,
-                     int(pulled.filter(nw.col("comment").cast(nw.String).str.to_lowercase()
-                                       .str.contains(k, literal=True).fill_null(False)).shape[0])))
-    per_keyword = nw.from_dict({"keyword": [r[0] for r in rows], "matched_rows": [r[1] for r in rows],
-                                "pulled_in_rows": [r[2] for r in rows]},
-                               schema={"keyword": nw.String(), "matched_rows": nw.Int64(),
-                                       "pulled_in_rows": nw.Int64()},
-                               backend=returns.implementation)
     chosen = RETURN_RATE.definition(definition)
     by = _check_by(dataset, by)
-    frames, totals, notes = [], [], list(ctx.notes)
-    for scenario, on in (("reasons_only", False), ("with_keywords", True)):
-        if not reasons and not on:
-            continue
-        sctx = _context(dataset, {**given, "keywords": on})
-        detail = chosen.stats(sctx, sctx.params, by)
-        whole = detail if "reason" not in by else chosen.stats(sctx, sctx.params, ())
-        label = nw.lit(scenario).alias("scenario")
-        frames.append(pool(sctx, detail, by, chosen).select(*by, label, "value", "returned", "paid"))
-        totals.append(pool(sctx, whole, (), chosen).select(label, "value", "returned", "paid"))
-        notes += [n for n in sctx.notes if n not in notes]
-    rates, overall = nw.concat(frames), nw.concat(totals)
-    return KeywordPreview(pulled.to_native(), per_keyword.to_native(), rates.to_native(), overall.to_native(),
-                          tuple(notes))
+    with engines.using(dataset):
+        text = _comment_lower()
+        flagged = _flagged_rows(ctx, reasons, keywords)
+        by_reason = flagged.filter(nw.col("by_reason")).select("sub_order_id").unique()
+        matched = (nw.concat_str([nw.when(text.str.contains(k, literal=True).fill_null(False)).then(nw.lit(k))
+                                  .otherwise(nw.lit(None, nw.String)) for k in keywords],
+                                 separator=", ", ignore_nulls=True) if keywords else nw.lit(""))
+        orders = ctx.table("orders").select("sub_order_id", "sku", "paid_date")
+        pulled = (flagged.filter(nw.col("by_keyword")).join(by_reason, on="sub_order_id", how="anti")
+                  .with_columns(matched=matched)
+                  .join(orders, on="sub_order_id", how="left")
+                  .select("sub_order_id", "sku", "paid_date", "refund_date", "reason", "comment", "matched"))
+        per_keyword = pd.DataFrame({"keyword": pd.Series(keywords, dtype=object),
+                                    "matched_rows": pd.Series(_keyword_counts(_returns(ctx), keywords), dtype="int64"),
+                                    "pulled_in_rows": pd.Series(_keyword_counts(pulled, keywords), dtype="int64")})
+        pulled = engines.to_pandas(pulled.sort(["refund_date", "sub_order_id"], descending=[True, False]))
+        frames, totals, notes = [], [], list(ctx.notes)
+        for scenario, on in (("reasons_only", False), ("with_keywords", True)):
+            if not reasons and not on:
+                continue
+            sctx = _context(dataset, {**given, "keywords": on})
+            detail = chosen.stats(sctx, sctx.params, by)
+            whole = detail if "reason" not in by else chosen.stats(sctx, sctx.params, ())
+            label = nw.lit(scenario).alias("scenario")
+            frames.append(pool(sctx, detail, by, chosen).select(*by, label, "value", "returned", "paid"))
+            totals.append(pool(sctx, whole, (), chosen).select(label, "value", "returned", "paid"))
+            notes += [n for n in sctx.notes if n not in notes]
+        rates, overall = engines.to_pandas(nw.concat(frames)), engines.to_pandas(nw.concat(totals))
+    return KeywordPreview(pulled, per_keyword, rates, overall, tuple(notes))
 
 
 def group_rates(dataset, definition: str = "attributed", group: str = "category", months=None, **params):
     """The rate of ``definition`` per value of ``group`` (a skus column, sku or reason), pooled over
     ``months`` (the definition's own period; None = all): Σreturned / Σpaid per group, from the
-    per-(month, sku) detail. Returns (native table, notes)."""
+    per-(month, sku) detail. Returns (pandas table, notes)."""
     from kpilab.engine import pool
 
     ctx = _context(dataset, params)
@@ -492,10 +545,12 @@ def group_rates(dataset, definition: str = "attributed", group: str = "category"
         raise KpiError("group_rates pools over months: choose another grouping column")
     _check_by(dataset, (group,))
     chosen = RETURN_RATE.definition(definition)
-    detail = chosen.stats(ctx, ctx.params, (group,))
-    if months is not None:
-        detail = detail.filter(nw.col("month").is_in(list(months)))
-    return pool(ctx, detail, (group,), chosen).to_native(), tuple(ctx.notes)
+    with engines.using(dataset):
+        detail = chosen.stats(ctx, ctx.params, (group,))
+        if months is not None:
+            detail = detail.filter(nw.col("month").is_in(list(months)))
+        table = engines.to_pandas(pool(ctx, detail, (group,), chosen))
+    return table, tuple(ctx.notes)
 
 
 def lines_from_table(frame, group: str, *, yellow: float, red: float, yellow_col: str = "yellow_pct",
