@@ -1,5 +1,5 @@
-"""Logistics family: logistics cost and local fulfilment — hand-worked cases and edge cases on pandas
-and polars; the cost trend helper; the bundled sample."""
+"""Logistics family: logistics cost and local fulfilment — hand-worked cases and edge cases on pandas,
+polars and DuckDB; the cost trend helper; the bundled sample."""
 
 import math
 
@@ -79,10 +79,24 @@ def test_cost_type_grouping_keeps_the_full_gmv_denominator(backend):
     assert dict(zip(t.cost_type, t.value)) == pytest.approx({"storage": 130 / 1500, "courier": 50 / 1500})
     # so the cost-type shares add up to the total
     assert t.value.sum() == pytest.approx(180 / 1500)
-    # W2 has no courier row: it still shows, cost 0 over W2's GMV
-    t = table(ds, "logistics_cost", "cost_to_gmv", by=["warehouse", "cost_type"])
+    # W2 has GMV and orders but no courier row: no cost data cannot be told from no cost, so the group
+    # still shows (amount 0 over W2's GMV 500, 0 cost rows) with an empty value, and a note names it
+    result = compute(ds, "logistics_cost", "cost_to_gmv", by=["warehouse", "cost_type"])
+    t = nw.from_native(result.table, eager_only=True).to_pandas()
     row = t[(t.warehouse == "W2") & (t.cost_type == "courier")].iloc[0]
-    assert row.value == 0.0 and row.gmv == 500
+    assert nan(row.value) and row.amount == 0 and row.gmv == 500 and row.cost_rows == 0
+    assert dict(zip(zip(t.warehouse, t.cost_type), t.cost_rows)) == {
+        ("W1", "courier"): 1, ("W1", "storage"): 1, ("W2", "courier"): 0, ("W2", "storage"): 1}
+    assert any(n.startswith("1 groups have GMV but no logistics cost rows") and n.endswith(": W2 / courier.")
+               for n in result.notes), result.notes
+    # per order: W2 has O2 and O3 but no courier row → empty too; W2 storage 30 / 2 orders
+    result = compute(ds, "logistics_cost", "cost_per_order", by=["warehouse", "cost_type"])
+    t = nw.from_native(result.table, eager_only=True).to_pandas().set_index(["warehouse", "cost_type"])
+    assert nan(t.loc[("W2", "courier"), "value"]) and t.loc[("W2", "courier"), "orders"] == 2
+    assert t.loc[("W2", "storage"), "value"] == 15.0 and t.loc[("W1", "courier"), "value"] == 25.0
+    assert any("orders but no logistics cost rows" in n and "W2 / courier" in n for n in result.notes)
+    # ungrouped, and by cost type alone, every group has cost rows: no such note
+    assert not any("no logistics cost rows" in n for n in compute(ds, "logistics_cost", "cost_to_gmv").notes)
     t = table(ds, "logistics_cost", "cost_per_order", by=["cost_type"])
     assert dict(zip(t.cost_type, t.orders)) == {"courier": 3.0, "storage": 3.0}
     assert dict(zip(t.cost_type, t.value)) == pytest.approx({"storage": 130 / 3, "courier": 50 / 3})
@@ -118,6 +132,23 @@ def test_month_without_orders_gives_nan_cost_per_order(backend):
     assert nan(dict(zip(t.month, t.value))["2024-02"])
 
 
+def test_month_with_sales_and_no_cost_rows_is_empty_and_named(backend):
+    # costs in January only; sales in January (1500) and February (800), orders in both months.
+    # Grouped by month, February has a denominator and no cost rows: empty, not 0, and named in a note.
+    # Ungrouped, the spec's formula still divides all costs by all GMV: 180 / 2300.
+    sales_rows = JAN_SALES + [("2024-02-03", "W1", 800)]
+    order_rows = JAN_ORDERS + [("s9", "O9", "2024-02-03", "a", "E", "W1")]
+    ds = cost_ds(backend, JAN_COSTS, sales_rows, order_rows)
+    result = compute(ds, "logistics_cost", "cost_to_gmv", by=["month"])
+    t = nw.from_native(result.table, eager_only=True).to_pandas().set_index("month")
+    assert t.loc["2024-01", "value"] == pytest.approx(180 / 1500) and t.loc["2024-01", "cost_rows"] == 3
+    assert nan(t.loc["2024-02", "value"]) and t.loc["2024-02", "gmv"] == 800 and t.loc["2024-02", "cost_rows"] == 0
+    assert any("1 groups have GMV but no logistics cost rows" in n and n.endswith(": 2024-02.") for n in result.notes)
+    t = table(ds, "logistics_cost", "cost_per_order", by=["month"]).set_index("month")
+    assert t.loc["2024-01", "value"] == pytest.approx(60.0) and nan(t.loc["2024-02", "value"])
+    assert value(ds, "logistics_cost", "cost_to_gmv") == pytest.approx(180 / 2300)
+
+
 def test_cost_months_outside_the_denominator_table_are_kept_and_named(backend):
     # costs Jan and Apr; sales Jan–Apr; orders only in January. The spec's formula is Σ amount over
     # Σ denominator: cost_per_order = (180 + 70) / 3 orders; cost_to_gmv = 250 / (1500 + 999 + 700).
@@ -151,7 +182,7 @@ def test_orders_spanning_months_and_without_warehouse(backend):
     t = table(ds, "logistics_cost", "cost_per_order", by=["warehouse"])
     got = {w: (o, v) for w, o, v in zip(t.warehouse, t.orders, t.value)}
     assert got["W1"] == (2.0, 45.0)                                           # O4, O6 for 90
-    assert got["(none)"] == (1.0, 0.0)                                       # O5: no cost to share
+    assert got["(none)"][0] == 1.0 and nan(got["(none)"][1])                 # O5: no cost rows → empty
 
 
 def test_fractional_order_counts_sum_to_whole_orders(backend):

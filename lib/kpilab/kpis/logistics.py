@@ -10,15 +10,18 @@ Reading of the spec:
 - logistics_cost: Σ amount over Σ denominator exactly as the spec's formula reads, over every row
   of both tables. When costs and the denominator table cover different months (an orders extract
   shorter than the cost history) the ungrouped value mixes spans: a note names the months only one
-  side covers, and grouped by month a month with cost but no orders is empty (NaN) while a month
-  with sales but no cost rows has cost 0. Every (month, warehouse) cell seen in costs or in the
-  denominator is kept.
+  side covers. Every (month, warehouse) cell seen in costs or in the denominator is kept.
+- Empty groups are empty: a group with cost but no orders (or GMV) is empty (÷ 0), and so is a
+  group with a denominator but no cost rows (a month, warehouse or cost type the cost table does
+  not cover): no cost data cannot be told from no cost, so its value is empty, not 0, and a note
+  names those groups. The helper ``cost_rows`` counts the cost rows behind each value.
 - The detail is built for the grouping asked for, because two denominators are not additive:
   * cost_type filters the numerator only. Grouped by cost_type, the detail has one row per
     (month, warehouse, cost_type) for every cost type seen in the table, and each row repeats
-    its cell's full GMV and orders (a cost type with no row in a cell has amount 0). Summing such
-    a detail over cost types would count the denominator once per type, so without cost_type
-    the detail is one row per (month, warehouse) with the amounts of all types.
+    its cell's full GMV and orders (a cost type with no row in a cell has amount 0 and
+    cost_rows 0). Summing such a detail over cost types would count the denominator once per
+    type, so without cost_type the detail is one row per (month, warehouse) with the amounts of
+    all types.
   * orders are distinct order_id. Grouped by warehouse, an order shipped from two warehouses
     counts once in each (each warehouse served it). Otherwise an order counts once per group:
     its count is split evenly over the (month, warehouse) cells it touches in the group, so the
@@ -37,17 +40,22 @@ from typing import Any, Sequence
 
 import narwhals.stable.v2 as nw
 
-from kpilab.kpis._common import month_of, ratio
+from kpilab import engines
+from kpilab.kpis._common import NAN, month_of, ratio
+from kpilab.kpis.suppliers import compare_groupings, counts
 from kpilab.registry import Definition, Kpi, L10n, Reference
+
+LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 # --------------------------------------------------------------------------- logistics cost
 
 NO_WAREHOUSE = "(none)"   # the warehouse of sub-orders that name none, in the order counts
+_NAMED = 8                # groups named in a note, at most
 
 
-def with_month(frame: nw.DataFrame, column: str, name: str = "month") -> nw.DataFrame:
+def with_month(frame, column: str, name: str = "month"):
     """Add the 'YYYY-MM' of a date column, formatting each distinct date once (strftime over every
-    row is the slow part on pandas).
+    row is the slow part on pandas); lazy or eager frames.
 
     >>> import pandas as pd
     >>> f = nw.from_native(pd.DataFrame({"d": pd.to_datetime(["2024-01-31", "2024-02-01", "2024-01-31"])}))
@@ -58,58 +66,74 @@ def with_month(frame: nw.DataFrame, column: str, name: str = "month") -> nw.Data
     return frame.join(days, on=column, how="left")
 
 
-def _cost_inputs(ctx) -> tuple[nw.DataFrame, nw.DataFrame, nw.DataFrame]:
-    """(costs, gmv per month × warehouse, distinct (order_id, month, warehouse)), all months."""
+def _values(frame: nw.LazyFrame, columns: Sequence[str], limit: int | None = None) -> list[tuple]:
+    """The distinct rows of a few columns, sorted (a short list of months or groups for a note)."""
+    rows = frame.select(*columns).unique().sort(*columns)
+    return engines.collect(rows.head(limit) if limit else rows).rows()
+
+
+def _costs(ctx) -> nw.LazyFrame:
+    return ctx.table("logistics_costs").select("month", "warehouse", "cost_type", "amount")
+
+
+def _gmv(ctx) -> nw.LazyFrame:
+    """Σ sales.gmv per (month, warehouse)."""
+    return ctx.shared(("logistics_gmv",), lambda: with_month(
+        ctx.table("sales").group_by("date", "warehouse").agg(nw.col("gmv").sum()), "date")
+        .group_by("month", "warehouse").agg(nw.col("gmv").sum()))
+
+
+def _order_cells(ctx) -> nw.LazyFrame:
+    """Distinct (order_id, month, warehouse) of paid orders; a blank warehouse is NO_WAREHOUSE."""
     def build():
-        costs = ctx.table("logistics_costs").select("month", "warehouse", "cost_type", "amount")
-        sales = with_month(ctx.table("sales").group_by("date", "warehouse").agg(nw.col("gmv").sum()), "date")
-        gmv = sales.group_by("month", "warehouse").agg(nw.col("gmv").sum())
         blank = nw.col("warehouse").is_null() | (nw.col("warehouse").str.strip_chars() == "")
         orders = (ctx.table("orders").select("order_id", "paid_date", "warehouse")
                   .with_columns(nw.when(blank).then(nw.lit(NO_WAREHOUSE)).otherwise(nw.col("warehouse"))
                                 .alias("warehouse")).unique())
-        orders = with_month(orders, "paid_date").select("order_id", "month", "warehouse").unique()
-        return costs, gmv, orders
-    return ctx.shared(("logistics_cost_inputs",), build)
+        return with_month(orders, "paid_date").select("order_id", "month", "warehouse").unique()
+    return ctx.shared(("logistics_order_cells",), build)
 
 
-def _judged(ctx, basis: str) -> tuple[nw.DataFrame, nw.DataFrame]:
-    """(costs, denominator rows), every row of both, as the spec's formula reads (Σ amount over Σ
-    denominator). Months that only one side covers are named in a note: there the ungrouped
-    value mixes spans, and grouping by month compares like with like (a month with cost but no
-    orders is empty)."""
-    def build():
-        costs, gmv, orders = _cost_inputs(ctx)
-        den = gmv if basis == "gmv" else orders
+def _denominator(ctx, basis: str) -> nw.LazyFrame:
+    """The denominator rows, every row as the spec's formula reads (Σ amount over Σ denominator):
+    GMV per (month, warehouse), or distinct order cells. Months that only one side covers are
+    named in a note, once per dataset: there the ungrouped value mixes spans, and grouping by
+    month compares like with like."""
+    den = _gmv(ctx) if basis == "gmv" else _order_cells(ctx)
+
+    def note() -> None:
         table = "sales" if basis == "gmv" else "orders"
-        cost_months = set(costs["month"].unique().to_list())
-        den_months = set(den["month"].unique().to_list())
-        only_cost = sorted(cost_months - den_months)
+        cost_months, den_months = _costs(ctx).select("month").unique(), den.select("month").unique()
+        only_cost = [m for (m,) in _values(cost_months.join(den_months, on="month", how="anti"), ["month"])]
         if only_cost:
             ctx.note(f"Logistics costs of {', '.join(only_cost)} have no {table} in the same month: the ungrouped "
                      f"value divides costs and {table} of different spans; group by month to compare like with like.",
                      zh=f"{', '.join(only_cost)} 的物流费用在同月没有 {table} 数据: 不分组的数值是用不同时间段的费用除以 {table}; "
                         "按月分组才能同口径比较。")
-        only_den = sorted(den_months - cost_months)
+        only_den = [m for (m,) in _values(den_months.join(cost_months, on="month", how="anti"), ["month"])]
         if only_den:
-            ctx.note(f"Months of {table} without logistics cost rows: {', '.join(only_den)} (their cost counts as 0).",
-                     zh=f"{table} 中以下月份没有物流费用记录: {', '.join(only_den)} (其费用按 0 计)。")
+            ctx.note(f"Months of {table} without logistics cost rows: {', '.join(only_den)} (their {table} count in "
+                     "the ungrouped value; grouped by month they are empty).",
+                     zh=f"{table} 中以下月份没有物流费用记录: {', '.join(only_den)} (不分组时其 {table} 计入分母; "
+                        "按月分组时这些月份为空)。")
         if basis == "orders":
-            blank = den.filter(nw.col("warehouse") == NO_WAREHOUSE)
-            if len(blank):
-                ctx.note(f"{blank['order_id'].n_unique()} orders have sub-orders without a warehouse: they "
-                         f"count in the totals, under warehouse '{NO_WAREHOUSE}' when grouped by warehouse.",
-                         zh=f"{blank['order_id'].n_unique()} 个订单含有无仓库的子订单: 它们计入合计, 按仓库分组时归入仓库 '{NO_WAREHOUSE}'。")
-        return costs, den
-    return ctx.shared(("logistics_judged", basis), build)
+            n = ctx.scalar(den.filter(nw.col("warehouse") == NO_WAREHOUSE), nw.col("order_id").n_unique())
+            if n:
+                ctx.note(f"{n} orders have sub-orders without a warehouse: they count in the totals, under "
+                         f"warehouse '{NO_WAREHOUSE}' when grouped by warehouse.",
+                         zh=f"{n} 个订单含有无仓库的子订单: 它们计入合计, 按仓库分组时归入仓库 '{NO_WAREHOUSE}'。")
+    ctx.shared(("logistics_span_notes", basis), note)
+    return den
 
 
-def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
+def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.LazyFrame:
     """The logistics_cost detail for grouping ``by`` (see the module docstring); ``basis`` is the
     denominator, gmv or orders.
 
-    Columns: month, warehouse, [cost_type,] amount, gmv | orders. Grouped by cost type, every type
-    is divided by the whole GMV, so the types add up to the total (50 / 500 here):
+    Columns: month, warehouse, [cost_type,] amount, gmv | orders, cost_rows (the cost rows summed
+    into amount: a group without any has no cost data, and its value is empty, not 0). Grouped by
+    cost type, every type is divided by the whole GMV, so the types add up to the total (50 / 500
+    here):
 
     >>> import pandas as pd
     >>> from kpilab import Dataset, compute
@@ -122,10 +146,10 @@ def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
     >>> ds = Dataset({"logistics_costs": costs, "sales": sales, "orders": orders})
     >>> table = compute(ds, "logistics_cost", "cost_to_gmv", by=["cost_type"]).table
     >>> table.to_dict("records")   # doctest: +NORMALIZE_WHITESPACE
-    [{'cost_type': 'courier', 'value': 0.04, 'amount': 20.0, 'gmv': 500.0},
-     {'cost_type': 'storage', 'value': 0.06, 'amount': 30.0, 'gmv': 500.0}]
+    [{'cost_type': 'courier', 'value': 0.04, 'amount': 20.0, 'gmv': 500.0, 'cost_rows': 1},
+     {'cost_type': 'storage', 'value': 0.06, 'amount': 30.0, 'gmv': 500.0, 'cost_rows': 1}]
     """
-    costs, den = _judged(ctx, basis)
+    costs, den = _costs(ctx), _denominator(ctx, basis)
     cell = ["month", "warehouse"]
     if basis == "gmv":
         denominator = den
@@ -139,37 +163,69 @@ def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.DataFrame:
                     .with_columns(nw.col(basis).fill_null(0.0).cast(nw.Float64)))
     if "cost_type" in by:
         types = costs.select("cost_type").unique()
-        amounts = costs.group_by(*cell, "cost_type").agg(nw.col("amount").sum())
+        amounts = costs.group_by(*cell, "cost_type").agg(nw.col("amount").sum(), cost_rows=nw.len())
         rows = (denominators.join(types, how="cross")
                 .join(amounts, on=[*cell, "cost_type"], how="left"))
-        out_cols = [*cell, "cost_type", "amount", basis]
+        out_cols = [*cell, "cost_type", "amount", basis, "cost_rows"]
     else:
-        amounts = costs.group_by(cell).agg(nw.col("amount").sum())
+        amounts = costs.group_by(cell).agg(nw.col("amount").sum(), cost_rows=nw.len())
         rows = denominators.join(amounts, on=cell, how="left")
-        out_cols = [*cell, "amount", basis]
-    return (rows.with_columns(nw.col("amount").fill_null(0.0).cast(nw.Float64))
-            .select(*out_cols).sort(out_cols[:-2], nulls_last=True))
+        out_cols = [*cell, "amount", basis, "cost_rows"]
+    return (rows.with_columns(nw.col("amount").fill_null(0.0).cast(nw.Float64),
+                              nw.col("cost_rows").fill_null(0).cast(nw.Int64))
+            .select(*out_cols).sort(out_cols[:-3], nulls_last=True))
 
 
 def _cost_stats(basis: str):
-    return lambda ctx, p, by: cost_cells(ctx, by, basis)
+    def stats(ctx, p, by):
+        detail = cost_cells(ctx, by, basis)
+        _note_groups_without_costs(ctx, detail, by, basis)
+        return detail
+    return stats
 
 
-def _orders_total() -> nw.Expr:
-    return nw.col("orders").round(9)
+def _note_groups_without_costs(ctx, detail: nw.LazyFrame, by: Sequence[str], basis: str) -> None:
+    """Name the groups with a denominator and no cost rows: their value is empty, because no cost
+    data cannot be told from no cost."""
+    den = "GMV" if basis == "gmv" else "orders"
+    if not by:
+        if not counts(detail, nw.col("cost_rows") > 0)[0]:
+            ctx.note("There are no logistics cost rows: the value is empty (no cost data, not 0).",
+                     zh="没有物流费用记录: 数值为空 (没有费用数据, 而不是 0)。")
+        return
+    groups = (detail.group_by(list(by)).agg(nw.col("cost_rows").sum(), nw.col(basis).sum())
+              .filter(nw.col("cost_rows") == 0, nw.col(basis) > 0))
+    n = ctx.count(groups)
+    if n:
+        named = ", ".join(" / ".join(str(v) for v in row) for row in _values(groups, by, _NAMED))
+        more = f" and {n - _NAMED} more" if n > _NAMED else ""
+        more_zh = f" 等 {n} 组" if n > _NAMED else ""
+        ctx.note(f"{n} groups have {den} but no logistics cost rows, so their value is empty (no cost data, not 0): "
+                 f"{named}{more}.",
+                 zh=f"{n} 个分组有{'GMV' if basis == 'gmv' else '订单'}但没有物流费用记录, 数值为空 (没有费用数据, 而不是 0): "
+                    f"{named}{more_zh}。")
+
+
+def _cost_finish(basis: str):
+    """Σ amount / Σ denominator; empty where the group has no cost rows (see _note_groups_without_costs)."""
+    def finish(sums):
+        if basis == "orders":
+            sums = sums.with_columns(nw.col("orders").round(9))   # fractions of split orders sum to whole counts
+        return sums.with_columns(value=nw.when(nw.col("cost_rows") > 0).then(ratio("amount", basis))
+                                 .otherwise(nw.lit(NAN)))
+    return finish
 
 
 def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
     """Cost to GMV and cost per order per month, with their drivers, indexed to a common month.
 
-    A tidy table over the months both definitions judge: month, [by …], measure (cost_to_gmv,
-    cost_per_order, amount, gmv, orders, gmv_per_order), value, index (value / the value in the group's base
-    month × 100; the base month is the first month where every measure is above 0). Cost per
-    order = cost to GMV × GMV per order, so when orders fall while GMV holds, cost per order
-    rises and cost to GMV does not: the two index lines part exactly as orders and GMV do.
+    A tidy table (pandas) over the months both definitions judge: month, [by …], measure
+    (cost_to_gmv, cost_per_order, amount, gmv, orders, gmv_per_order), value, index (value / the
+    value in the group's base month × 100; the base month is the first month where every measure
+    is above 0). Cost per order = cost to GMV × GMV per order, so when orders fall while GMV holds,
+    cost per order rises and cost to GMV does not: the two index lines part exactly as orders and
+    GMV do.
     """
-    from kpilab.kpis.suppliers import compare_groupings
-
     by = tuple(c for c in by if c != "month")
     cmp = compare_groupings(dataset, "logistics_cost", [("month", *by)], **params)[("month", *by)]
     keys = ["month", *by]
@@ -195,8 +251,7 @@ def cost_trend(dataset, by: Sequence[str] = (), **params) -> Any:
     groups = ["measure", *by]
     out = long.join(base_values, on=groups, how="left").with_columns(
         index=ratio(nw.col("value") * 100.0, nw.col("_base").fill_null(0.0))).drop("_base")
-    native = out.sort("measure", *by, "month").to_native()
-    return native.reset_index(drop=True) if hasattr(native, "reset_index") else native
+    return out.sort("measure", *by, "month").to_pandas().reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- local fulfilment
@@ -206,19 +261,19 @@ def _norm(column: str) -> nw.Expr:
     return nw.col(column).cast(nw.String).str.strip_chars().str.to_lowercase()
 
 
-def fulfilment_lines(ctx) -> nw.DataFrame:
+def fulfilment_lines(ctx) -> nw.LazyFrame:
     """One row per sub-order: month of paid_date, regions, split flag, usable flag (not excluded)."""
     def build():
         orders = ctx.table("orders")
         warehouses = ctx.table("warehouses").select("warehouse", "region").with_columns(_known=nw.lit(True))
-        skus = ctx.table("skus").select("sku", "split_warehouse").with_columns(_listed=nw.lit(True))
+        skus = ctx.table("skus").select("sku", "split_warehouse")
         rows = (with_month(orders, "paid_date").join(warehouses, on="warehouse", how="left")
                 .join(skus, on="sku", how="left"))
-        unlisted = rows.filter(nw.col("_listed").is_null())
-        if len(unlisted):
-            ctx.note(f"{len(unlisted)} sub-orders have SKUs missing from skus: treated as split_warehouse "
+        n = ctx.count(orders.join(skus, on="sku", how="anti"))
+        if n:
+            ctx.note(f"{n} sub-orders have SKUs missing from skus: treated as split_warehouse "
                      "true (the contract default).",
-                     zh=f"{len(unlisted)} 个子订单的 SKU 不在 skus 中: 按 split_warehouse 为 true 处理 (数据约定的默认值)。")
+                     zh=f"{n} 个子订单的 SKU 不在 skus 中: 按 split_warehouse 为 true 处理 (数据约定的默认值)。")
         blank_wh = nw.col("warehouse").is_null() | (_norm("warehouse") == "")
         blank_region = nw.col("customer_region").is_null() | (_norm("customer_region") == "")
         unknown = ~blank_wh & nw.col("_known").is_null()
@@ -236,21 +291,19 @@ def _fulfilment_stats(kind: str):
     def stats(ctx, p, by):
         rows = fulfilment_lines(ctx)
         scope = nw.col("split_warehouse") if kind == "split_only" else nw.lit(True)
-        if kind == "split_only":
-            n = len(rows.filter(~nw.col("split_warehouse")))
-            if n:
-                ctx.note(f"{n} sub-orders of SKUs without a split-warehouse strategy (skus.split_warehouse "
-                         "false) are left out of both counts.",
-                         zh=f"{n} 个子订单的 SKU 没有分仓策略 (skus.split_warehouse 为 false), 从分子分母中都剔除。")
         detail = rows.with_columns(
             sub_orders=(scope & ~nw.col("_excluded")).cast(nw.Int64),
             excluded=(scope & nw.col("_excluded")).cast(nw.Int64)).with_columns(
             local=((nw.col("sub_orders") == 1) & nw.col("_same")).cast(nw.Int64))
-        n = detail["excluded"].sum()
-        if n:
-            ctx.note(f"{n} sub-orders with a blank warehouse or customer_region, or a warehouse missing from "
+        unsplit, excluded = counts(detail, ~nw.col("split_warehouse"), nw.col("excluded") == 1)
+        if kind == "split_only" and unsplit:
+            ctx.note(f"{unsplit} sub-orders of SKUs without a split-warehouse strategy (skus.split_warehouse "
+                     "false) are left out of both counts.",
+                     zh=f"{unsplit} 个子订单的 SKU 没有分仓策略 (skus.split_warehouse 为 false), 从分子分母中都剔除。")
+        if excluded:
+            ctx.note(f"{excluded} sub-orders with a blank warehouse or customer_region, or a warehouse missing from "
                      "warehouses, are left out of both counts (helper excluded).",
-                     zh=f"{n} 个子订单的 warehouse 或 customer_region 为空, 或仓库不在 warehouses 中, "
+                     zh=f"{excluded} 个子订单的 warehouse 或 customer_region 为空, 或仓库不在 warehouses 中, "
                         "从分子分母中都剔除 (辅助列 excluded)。")
         return detail.drop("_excluded", "_same")
     return stats
@@ -277,8 +330,8 @@ LOGISTICS_COST = Kpi(
             L10n("Judging the logistics partners and the cost budget: it follows the business, so it stays "
                  "stable when order value and volume move together.",
                  "考核物流伙伴和物流预算时: 它随生意规模伸缩, 单量与客单价同步变化时保持稳定。"),
-            stats=_cost_stats("gmv"), finish=lambda s: s.with_columns(value=ratio("amount", "gmv")),
-            sums=("amount", "gmv"), helpers=("amount", "gmv")),
+            stats=_cost_stats("gmv"), finish=_cost_finish("gmv"),
+            sums=("amount", "gmv", "cost_rows"), helpers=("amount", "gmv", "cost_rows")),
         Definition(
             "cost_per_order", L10n("Cost per order", "单均物流成本"), "Σ amount / #distinct orders.order_id "
             "(paid in the month)",
@@ -287,9 +340,8 @@ LOGISTICS_COST = Kpi(
             L10n("Spotting anomalies early: when orders fall short of plan it rises (rent and contracted staff do "
                  "not shrink), which tells you to dig into temporary labour, staff allocation and packaging.",
                  "及时发现异常: 单量不及预期时它会上升 (仓租、正式工不随单量减少), 提示去深究临时工、人员摊分与包材使用。"),
-            stats=_cost_stats("orders"),
-            finish=lambda s: s.with_columns(_orders_total().alias("orders")).with_columns(value=ratio("amount", "orders")),
-            sums=("amount", "orders"), helpers=("amount", "orders"), unit="money"),
+            stats=_cost_stats("orders"), finish=_cost_finish("orders"),
+            sums=("amount", "orders", "cost_rows"), helpers=("amount", "orders", "cost_rows"), unit="money"),
     ),
     dims=("warehouse", "cost_type"), sku_grouping=False)
 
