@@ -20,8 +20,23 @@ def spec_ids():
     return json.loads(SPEC_IDS.read_text())
 
 
+# KPIs that issues add to the spec (their text rules until shared/spec lists them).
+ISSUE_IDS = {
+    # issue 12: backorders and sourcing
+    "backorder_rate": ["by_lines", "by_units", "by_value"],
+    "overdue_backorders": ["vs_promise", "vs_age"],
+    "backorder_promise_kept": ["shipped_only", "all_closed"],
+    "backorder_age": ["mean", "p90"],
+    "backorder_growth": ["new_units", "open_units"],
+    "supplier_lead_time": ["mean_first_receipt", "mean_full_receipt", "p90_first_receipt", "variability"],
+    "purchase_savings": ["vs_last_price", "vs_baseline", "vs_standard_cost"],
+    "supplier_scorecard": ["weighted", "weakest_link"],
+}
+
+
 def test_ids_equal_the_spec(spec_ids):
-    assert {k: [d.id for d in kpi.definitions] for k, kpi in REGISTRY.items()} == spec_ids
+    assert {k: [d.id for d in kpi.definitions] for k, kpi in REGISTRY.items()} == spec_ids | {
+        k: v for k, v in ISSUE_IDS.items() if k not in spec_ids}
 
 
 @pytest.mark.parametrize("kpi", REGISTRY.values(), ids=lambda k: k.id)
