@@ -102,9 +102,8 @@ def otif_section() -> None:
                     y_title=t("units received", "到货件数"), window_label=t("on-time window", "准时窗口"),
                     title=t("Where receipts land against the window", "到货落在窗口的哪里")), theme=None, width="stretch")
             with right:
-                curve = sup.fill_curve(overall.results["by_line"].detail, [x / 100 for x in range(50, 101, 5)])
                 st.altair_chart(supplier_charts.pass_mark_curve(
-                    curve, current=line_fill, x_title=t("line fill mark", "订单行满足线"),
+                    ov.curve, current=line_fill, x_title=t("line fill mark", "订单行满足线"),
                     y_title=t("OTIF by line", "按行 OTIF"), current_label=t("mark in use", "当前满足线"),
                     title=t("By-line OTIF as the fill mark moves", "按行 OTIF 随满足线变化")), theme=None, width="stretch")
             st.altair_chart(charts.trend(charts.wide_to_long(ov.views[("month",)].wide(), ["month"], labels),
