@@ -38,6 +38,7 @@ PAGES = {
              ("views/availability.py", ("Availability", "在架率"), ":material/storefront:"),
              ("views/quality.py", ("Quality", "质量"), ":material/assignment_return:"),
              ("views/suppliers.py", ("Suppliers", "供应商"), ":material/local_shipping:"),
+             ("views/backorders.py", ("Backorders", "缺货预订"), ":material/pending_actions:"),
              ("views/logistics.py", ("Logistics", "物流"), ":material/warehouse:")],
     "Lab": [("views/lab.py", ("Definition Lab", "定义实验室"), ":material/science:"),
             ("views/workshop.py", ("OKR Workshop", "OKR 工作坊"), ":material/flag:")],
