@@ -389,7 +389,8 @@ def pool(ctx: Context, detail, by: tuple[str, ...], definition: Definition) -> n
     frame = engines.as_lazy(frame)
     from_skus = [c for c in by if c not in frame.collect_schema().names()]
     if from_skus:
-        frame = frame.join(engines.as_lazy(ctx.skus).select("sku", *from_skus), on="sku", how="left")
+        skus = engines.onto(engines.as_lazy(ctx.skus).select("sku", *from_skus), frame)
+        frame = frame.join(skus, on="sku", how="left")
     if definition.pooler is not None:
         pooled = definition.pooler(frame, list(by))
         pooled = pooled.sort(list(by)) if by else pooled

@@ -77,6 +77,17 @@ def as_lazy(frame: nw.DataFrame | nw.LazyFrame) -> nw.LazyFrame:
     return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
 
 
+def onto(small: nw.LazyFrame, like: nw.LazyFrame) -> nw.LazyFrame:
+    """A small frame (the SKU master) moved onto the engine of ``like`` when they differ — e.g.
+    a prototype definition's pandas detail joined to a DuckDB dataset's SKUs."""
+    if small.implementation is like.implementation:
+        return small
+    if not like.implementation.is_pandas() and not like.implementation.is_polars():
+        raise TypeError(f"cannot move a frame onto {like.implementation}")
+    frame = collect(small)
+    return nw.from_native(frame.to_pandas() if like.implementation.is_pandas() else frame.to_polars()).lazy()
+
+
 def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
     """Compute a lazy frame once and keep the result on its engine, as a LazyFrame again.
 

@@ -33,6 +33,7 @@ from typing import Any, Mapping
 import narwhals.stable.v2 as nw
 import pandas as pd
 
+from kpilab import engines
 from kpilab.kpis._common import ratio
 from kpilab.registry import Definition, KpiError, L10n
 
@@ -111,7 +112,9 @@ def _plain(exc: Exception) -> str:
 
 
 def _arrow(frame) -> Any:
-    return nw.from_native(frame, eager_only=True).to_arrow()
+    """A table of any engine as Arrow (the locked-down connection reads no files: a DuckDB or
+    Spark table is collected into memory, so prototype on a sample of a very large dataset)."""
+    return engines.collect(engines.lazy(frame)).to_arrow()
 
 
 def _tables_of(source) -> Mapping[str, Any]:
@@ -279,11 +282,7 @@ def sql_definition(definition_id: str, sql: str, *, name: L10n | str, formula: s
                            "column (nor sku)")
         frame = frame.assign(numerator=frame["numerator"].astype(float),
                              denominator=frame["denominator"].astype(float))
-        backend = next(iter(ctx.dataset.tables.values()), frame)
-        impl = nw.from_native(backend, eager_only=True).implementation
-        import pyarrow as pa
-
-        return nw.from_arrow(pa.Table.from_pandas(frame, preserve_index=False), backend=impl)
+        return nw.from_native(frame).lazy()      # small (row-limited): pooled in pandas
 
     def finish(sums):
         return sums.with_columns(value=ratio("numerator", "denominator"))
@@ -335,5 +334,5 @@ def regroup_on(dataset, frame: pd.DataFrame, by=()) -> pd.DataFrame:
     skus = None
     if "skus" in dataset.tables:
         ctx = Context(dataset, {p.name: p.default for p in CLASS_PARAMS})
-        skus = ctx.skus.to_pandas()
+        skus = engines.to_pandas(ctx.skus)
     return regroup(frame, by, skus)
