@@ -51,6 +51,7 @@ LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 NO_WAREHOUSE = "(none)"   # the warehouse of sub-orders that name none, in the order counts
 _NAMED = 8                # groups named in a note, at most
+_NULL_KEY = "\u2400"      # stands for a blank key in null-safe joins (nulls never match in a join)
 
 
 def with_month(frame, column: str, name: str = "month"):
@@ -262,28 +263,35 @@ def _norm(column: str) -> nw.Expr:
 
 
 def fulfilment_lines(ctx) -> nw.LazyFrame:
-    """One row per sub-order: month of paid_date, regions, split flag, usable flag (not excluded)."""
+    """One row per sub-order: month of paid_date, regions, split flag, usable flag (not excluded).
+
+    Whether a sub-order is excluded or local depends only on its (warehouse, customer_region), so
+    the text is trimmed and compared once per distinct pair and joined back (null-safe keys)."""
     def build():
         orders = ctx.table("orders")
-        warehouses = ctx.table("warehouses").select("warehouse", "region").with_columns(_known=nw.lit(True))
         skus = ctx.table("skus").select("sku", "split_warehouse")
-        rows = (with_month(orders, "paid_date").join(warehouses, on="warehouse", how="left")
-                .join(skus, on="sku", how="left"))
         n = ctx.count(orders.join(skus, on="sku", how="anti"))
         if n:
             ctx.note(f"{n} sub-orders have SKUs missing from skus: treated as split_warehouse "
                      "true (the contract default).",
                      zh=f"{n} 个子订单的 SKU 不在 skus 中: 按 split_warehouse 为 true 处理 (数据约定的默认值)。")
+        warehouses = ctx.table("warehouses").select("warehouse", "region").with_columns(_known=nw.lit(True))
         blank_wh = nw.col("warehouse").is_null() | (_norm("warehouse") == "")
         blank_region = nw.col("customer_region").is_null() | (_norm("customer_region") == "")
         unknown = ~blank_wh & nw.col("_known").is_null()
-        excluded = (blank_wh | blank_region | unknown | nw.col("region").is_null()).fill_null(True)
-        return (rows.with_columns(split_warehouse=nw.col("split_warehouse").fill_null(True).cast(nw.Boolean),
-                                  _excluded=excluded,
-                                  _same=(_norm("region") == _norm("customer_region")).fill_null(False))
+        keys = [nw.col("warehouse").fill_null(_NULL_KEY).alias("_wk"),
+                nw.col("customer_region").fill_null(_NULL_KEY).alias("_ck")]
+        pairs = (orders.select("warehouse", "customer_region").unique()
+                 .join(warehouses, on="warehouse", how="left")
+                 .select(*keys, "region",
+                         _excluded=(blank_wh | blank_region | unknown | nw.col("region").is_null()).fill_null(True),
+                         _same=(_norm("region") == _norm("customer_region")).fill_null(False)))
+        return (with_month(orders, "paid_date").with_columns(*keys)
+                .join(pairs, on=["_wk", "_ck"], how="left")
+                .join(skus, on="sku", how="left")
+                .with_columns(split_warehouse=nw.col("split_warehouse").fill_null(True).cast(nw.Boolean))
                 .select("sub_order_id", "order_id", "sku", "month", "paid_date", "customer_region",
-                        "warehouse", "region", "split_warehouse", "_excluded", "_same")
-                .sort("sub_order_id"))
+                        "warehouse", "region", "split_warehouse", "_excluded", "_same"))
     return ctx.shared(("fulfilment_lines",), build)
 
 
