@@ -9,7 +9,6 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 NAN = float("nan")
-_EPOCH = dt.datetime(1970, 1, 1)
 
 
 def ratio(num: str | nw.Expr, den: str | nw.Expr) -> nw.Expr:
@@ -31,8 +30,20 @@ def month_number(column: str) -> nw.Expr:
 
 
 def day_number(column: str) -> nw.Expr:
-    """A date column as whole days since 1970-01-01 (so day arithmetic is subtraction)."""
-    return ((nw.col(column) - _EPOCH).dt.total_seconds() // 86400).cast(nw.Int64)
+    """A date column as whole days since 1970-01-01 (so day arithmetic is subtraction).
+
+    Computed from year, month and day (H. Hinnant's days_from_civil: March-based years of
+    365 days plus leap days, eras of 400 years = 146097 days) rather than from a duration's
+    total_seconds, which Spark has no narwhals translation for; integer arithmetic only, so
+    every engine gives the same numbers (dates from year 0 on: every // is on values ≥ 0)."""
+    date = nw.col(column)
+    month = date.dt.month().cast(nw.Int64)
+    year = date.dt.year().cast(nw.Int64) - (month <= 2).cast(nw.Int64)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + date.dt.day().cast(nw.Int64) - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return (era * 146097 + day_of_era - 719468).cast(nw.Int64)
 
 
 def month_str(number: int) -> str:
