@@ -56,6 +56,7 @@ _MONEY = {"gmv", "value", "amount", "unit_cost", "unit_price"}
 # Dates are returned as datetime64[ns] / Datetime("ns"), which holds these years.
 _FIRST_DAY, _LAST_DAY = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
 _DATETIME = nw.Datetime("ns")
+_MAP_KEYS = 100_000  # most distinct texts of a date column mapped in place (_map_back)
 
 # Row relations checked within a table: (column that must not exceed, the column it is bounded by).
 # The description's Chinese follows "N 行" (N rows).
@@ -352,14 +353,14 @@ class _TableCheck:
         self.dropped = 0
 
     def run(self) -> None:
+        """One pass per table: the blank-row flag, the parsed and typed values and every rule's
+        flag are computed in a single query and kept (``_materialise``); the counts, the
+        duplicate keys and the example rows are then read from that one result. Why: each
+        separate query re-ran the whole parse on polars, and re-scanned the files on DuckDB."""
         frame = self.frame
         raw_columns = [c for c in frame.columns if c != ROW]
         schema = frame.collect_schema()
-        blank_row = nw.all_horizontal(*(_blank(c, schema[c]) for c in raw_columns),
-                                      ignore_nulls=True) if raw_columns else None
-        counts = frame.select(nw.len(), *([blank_row.cast(nw.Int64).sum().alias("blank")]
-                                          if raw_columns else [])).collect().row(0)
-        n_rows, n_blank = int(counts[0]), int(counts[-1] or 0) if raw_columns else 0
+        n_rows = int(frame.select(nw.len()).collect().item())
         self.report.rows_read[self.name] = n_rows
         if n_rows == 0:
             self.report.problems.append(Problem(
@@ -369,14 +370,7 @@ class _TableCheck:
                      "computed.", f"请填写 {self.name} 或移除该文件; 依赖此表的 KPI 无法计算。")))
             self.report.unusable[self.name] = Note("the table is empty", "该表为空")
             return
-        if n_blank:
-            self._report([_Rule("", blank_row, lambda n, first: (
-                Note(f"{_have(n)} no values at all and were skipped.",
-                     f"{_rows_zh(n)}完全没有值, 已跳过。"),
-                Note("Nothing to do, unless data is missing there.",
-                     "无需处理, 除非这些行本应有数据。")), "warning")], frame, {0: n_blank})
-            frame = frame.filter(~blank_row)
-            self.dropped += n_blank
+        blank_at = len(self.report.problems)  # the blank-row warning, counted below, goes first
         missing = [c for c in self.t.column_names if c not in raw_columns
                    and self.t.column(c).required]
         for c in missing:
@@ -397,12 +391,17 @@ class _TableCheck:
                            "如果其中有列对应约定中的列, 请做映射 (列映射)。"), "warning")
         rules: list[_Rule] = []
         present = [c for c in self.t.columns if c.name in raw_columns]
-        frame = _with(frame, [_text(c.name, schema[c.name]).alias(_t(c.name))
-                              for c in present if _needs_text(c, schema[c.name])])
+        texts = {c.name for c in present if _needs_text(c, schema[c.name])}
+        frame = _with(frame, [_text(c, schema[c]).alias(_t(c)) for c in texts])
+        # a row is blank when every cell is: the trimmed texts just computed, or the raw cells
+        blank = nw.all_horizontal(*(nw.col(_t(c)).is_null() if c in texts
+                                    else _blank(c, schema[c]) for c in raw_columns),
+                                  ignore_nulls=True) if raw_columns else nw.lit(False)
         frame, formats = self._dates(frame, schema)
         done = set(frame.collect_schema().names())
-        frame = _materialise(_with(frame, [_PARSERS[c.dtype][0](c, schema[c.name]).alias(_p(c.name))
-                                           for c in present if _p(c.name) not in done]))
+        frame = _with(frame.filter(~blank),
+                      [_PARSERS[c.dtype][0](c, schema[c.name]).alias(_p(c.name))
+                       for c in present if _p(c.name) not in done])
         typed = []
         for col in self.t.columns:
             if col.name in raw_columns:
@@ -414,22 +413,71 @@ class _TableCheck:
         work = frame.with_columns(*typed)
         work, checks = self._value_checks(work, set(missing))
         rules += checks
+        helpers = [c for c in work.collect_schema().names() if c.startswith(("__t_", "__p_", "__iso_",
+                                                                             "__differ_"))]
         work = _materialise(_with(work, [r.flag.fill_null(False).alias(f"__f{i}")
-                                         for i, r in enumerate(rules)]))
+                                         for i, r in enumerate(rules)]).drop(*helpers))
+        work, repeat = self._repeats(work, set(missing), len(rules))
+        rules += repeat
         for i, rule in enumerate(rules):
             rule.flag = nw.col(f"__f{i}")
         drop = [r.flag for r in rules if r.severity == "error" and r.drop]
         bad = nw.any_horizontal(*drop, ignore_nulls=True) if drop else nw.lit(False)
+        unvalued = ([(~bad & nw.col(_v("value")).is_null()).cast(nw.Int64).sum().alias("unvalued")]
+                    if self.name in _VALUED_AT_COST else [])
         counts = dict(enumerate(work.select(
             *(r.flag.cast(nw.Int64).sum().alias(f"n{i}") for i, r in enumerate(rules)),
-            bad.cast(nw.Int64).sum().alias("bad")).collect().row(0)))
+            bad.cast(nw.Int64).sum().alias("bad"), nw.len().alias("kept"),
+            *unvalued).collect().row(0)))
+        n_blank = n_rows - int(counts[len(rules) + 1])
+        if n_blank:
+            self._blank_rows(blank_at, n_blank, raw_columns, schema)
         self._report(rules, work, counts)
         n_bad = int(counts[len(rules)] or 0)
-        self.dropped += n_bad
+        self.dropped += n_blank + n_bad
         final = [nw.col(_v(c)).alias(c) for c in self.t.column_names]
         self.parsed[self.name] = work.select(ROW, *final, *extra)
         self._finish(work.filter(~bad).select(ROW, *final, *extra),
-                     n_rows - self.dropped)
+                     n_rows - self.dropped, int(counts.get(len(rules) + 2) or 0))
+
+    def _blank_rows(self, at: int, n: int, raw_columns: list[str], schema) -> None:
+        """The warning for rows without any value, put before the table's other problems."""
+        blank = nw.all_horizontal(*(_blank(c, schema[c]) for c in raw_columns),
+                                  ignore_nulls=True)
+        before = len(self.report.problems)
+        self._report([_Rule("", blank, lambda n, first: (
+            Note(f"{_have(n)} no values at all and were skipped.",
+                 f"{_rows_zh(n)}完全没有值, 已跳过。"),
+            Note("Nothing to do, unless data is missing there.",
+                 "无需处理, 除非这些行本应有数据。")), "warning")], self.frame, {0: n})
+        self.report.problems.insert(at, self.report.problems.pop(before))
+
+    def _repeats(self, work: nw.LazyFrame, missing: set[str],
+                 index: int) -> tuple[nw.LazyFrame, list[_Rule]]:
+        """Rows repeating an earlier row's key. Whether any key repeats is asked first, cheaply:
+        grouped by the key without its date column, a group repeats a key exactly when it has
+        more rows than distinct dates (few large groups hash much faster than one group per
+        row); the rows are then flagged only when a key repeats."""
+        if set(self.t.key) & missing:
+            return work, []
+        key = [_v(k) for k in self.t.key]
+        filled = nw.all_horizontal(*(~nw.col(k).is_null() for k in key), ignore_nulls=True)
+        inner = next((_v(k) for k in self.t.key if self.t.column(k).dtype == "date"), None)
+        outer = [k for k in key if k != inner]
+        if inner is None or not outer:
+            groups = work.filter(filled).group_by(*key).agg(nw.len().alias("__n"))
+            repeats = groups.filter(nw.col("__n") > 1).select(nw.len())
+        else:
+            groups = work.filter(filled).group_by(*outer).agg(
+                nw.len().alias("__n"), nw.col(inner).n_unique().alias("__u"))
+            repeats = groups.filter(nw.col("__n") > nw.col("__u")).select(nw.len())
+        if not repeats.collect().item():
+            return work, []
+        work = _materialise(work.with_columns(nw.col(ROW).min().over(*key).alias("__first"))
+                            .with_columns((filled & (nw.col(ROW) != nw.col("__first")))
+                                          .fill_null(False).alias(f"__f{index}")))
+        return work, [_Rule(", ".join(self.t.key), nw.col(f"__f{index}"), self._repeat,
+                            shown=("__first",))]
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -461,7 +509,11 @@ class _TableCheck:
         """Parse the text date columns: per column, the format that fits the most cells, and
         whether the column is ambiguous (day/month and month/day both fit best and read some
         cell differently). Formats are tried on the distinct texts (with their counts), whose
-        dates are then joined back: a column of 2M cells has a few hundred distinct dates."""
+        dates are then joined back: a column of 2M cells has a few hundred distinct dates.
+        YYYY-MM-DD is tried first: a text that fits it fits no other format, so when it fits
+        every text the others are not tried (each format is a long expression, and building
+        the queries cost more than running them); the day/month reading is compared only when
+        both orders fit best."""
         columns = [c.name for c in self.t.columns if c.dtype == "date" and c.name in schema
                    and not _is_temporal(schema[c.name])]
         out = {}
@@ -470,10 +522,11 @@ class _TableCheck:
                      else list(DATE_FORMATS))
             text = nw.col(_t(c))
             distinct = _materialise(frame.group_by(_t(c)).agg(nw.len().alias("__n")))
-            fits = distinct.select(*(
-                (nw.col("__n") * (~_date_in(text, f).is_null()).cast(nw.Int64)).sum().alias(f)
-                for f in names)).collect().rows(named=True)[0]
-            counts = {f: int(fits[f] or 0) for f in names}
+            first = names[:1] if names[0] == "YYYY-MM-DD" else names
+            fits = _fits(distinct, text, first)
+            if first != names and fits["YYYY-MM-DD"] != fits["__cells"]:
+                fits = _fits(distinct, text, names)
+            counts = {f: int(fits.get(f) or 0) for f in names}
             best = max(counts.values())
             top = [f for f in names if counts[f] == best and best > 0]
             ambiguous = {"MM/DD/YYYY", "DD/MM/YYYY"} <= set(top) and bool(distinct.select(
@@ -481,9 +534,9 @@ class _TableCheck:
             out[c] = (top, ambiguous)
             dates = (_date_in(text, top[0]) if top and not ambiguous
                      else nw.lit(None).cast(nw.Date))
-            frame = frame.join(distinct.select(_t(c), dates.alias(_p(c)),
-                                               _day_month_differ(text).alias(f"__differ_{c}")),
-                               on=_t(c), how="left")
+            differ = _day_month_differ(text) if ambiguous else nw.lit(False)
+            frame = _map_back(frame, distinct.select(_t(c), dates.alias(_p(c)),
+                                                     differ.alias(f"__differ_{c}")), _t(c))
         return frame, out
 
     def _parse(self, col: Column, dtype, formats) -> tuple[nw.Expr, list[_Rule]]:
@@ -514,8 +567,8 @@ class _TableCheck:
 
     def _value_checks(self, work: nw.LazyFrame,
                       missing: set[str]) -> tuple[nw.LazyFrame, list[_Rule]]:
-        """Bounds, codes and references per column, row relations, duplicate keys."""
-        work = _materialise(work)
+        """Bounds, codes and references per column, row relations (duplicate keys: after the
+        flags are computed, ``_repeats``)."""
         rules: list[_Rule] = []
         for col in self.t.columns:
             value, shown = nw.col(_v(col.name)), (_v(col.name),)
@@ -529,7 +582,10 @@ class _TableCheck:
                                    self._choices(col), shown=shown))
         known = self._reference("orders", "sub_order_id")
         if self.name == "returns" and known is not None:
-            hits = known.select(nw.col("sub_order_id").alias(_v("sub_order_id"))).unique()
+            # the orders' ids that returns name (a semi join on the returns' distinct ids)
+            ids = work.select(_v("sub_order_id")).unique()
+            hits = (known.select(nw.col("sub_order_id").alias(_v("sub_order_id")))
+                    .join(ids, on=_v("sub_order_id"), how="semi").unique())
             work = work.join(hits.with_columns(nw.lit(True).alias("__order")),
                              on=_v("sub_order_id"), how="left")
             rules.append(_Rule("sub_order_id", ~nw.col(_v("sub_order_id")).is_null()
@@ -543,17 +599,6 @@ class _TableCheck:
             if not {low, high} & missing:
                 rules.append(_Rule(low, nw.col(_v(low)) > nw.col(_v(high)), self._not_above,
                                    shown=(_v(low), _v(high))))
-        key = [_v(k) for k in self.t.key]
-        if not set(self.t.key) & missing:
-            filled = nw.all_horizontal(*(~nw.col(k).is_null() for k in key),
-                                       ignore_nulls=True)
-            repeats = (work.filter(filled).group_by(*key).agg(nw.len().alias("__n"))
-                       .filter(nw.col("__n") > 1).select(nw.len()).collect().item())
-            if repeats:
-                work = work.with_columns(nw.col(ROW).min().over(*key).alias("__first"))
-                rules.append(_Rule(", ".join(self.t.key),
-                                   filled & (nw.col(ROW) != nw.col("__first")), self._repeat,
-                                   shown=("__first",)))
         return work, rules
 
     def _backorder_rules(self, work: nw.LazyFrame) -> tuple[nw.LazyFrame, list[_Rule]]:
@@ -669,8 +714,9 @@ class _TableCheck:
 
     # -- the rows kept -----------------------------------------------------------------------
 
-    def _finish(self, typed: nw.LazyFrame, n_left: int) -> None:
-        """Fill cost-based values, add warnings on the rows kept, keep the clean table."""
+    def _finish(self, typed: nw.LazyFrame, n_left: int, n_unvalued: int) -> None:
+        """Fill cost-based values (``n_unvalued`` rows kept have none), add warnings on the
+        rows kept, keep the clean table."""
         self.report.rows_dropped[self.name] = self.dropped
         if not self.unusable and n_left == 0:
             self.unusable.append(Note("no usable rows are left after removing the rows with "
@@ -679,7 +725,7 @@ class _TableCheck:
             self.report.unusable[self.name] = Note("; ".join(self.unusable),
                                                    "; ".join(u.zh for u in self.unusable))
             return
-        if self.name in _VALUED_AT_COST:
+        if n_unvalued:
             typed = self._value_at_cost(typed, _VALUED_AT_COST[self.name])
         for column, master in _MASTERS.items():
             self._check_master(typed, column, master)
@@ -727,6 +773,9 @@ class _TableCheck:
         if known is None:
             return
         hits = known.select(column).filter(~nw.col(column).is_null()).unique()
+        codes = typed.select(column).filter(~nw.col(column).is_null()).unique()
+        if not codes.join(hits, on=column, how="anti").select(nw.len()).collect().item():
+            return  # every code is known: asked on the distinct codes, not joined row by row
         joined = typed.join(hits.with_columns(nw.lit(True).alias("__known")), on=column,
                             how="left")
         flag = ~nw.col(column).is_null() & nw.col("__known").is_null()
@@ -747,7 +796,9 @@ class _TableCheck:
         orders = self._reference("orders", "paid_date")
         if orders is None:
             return
-        paid = orders.filter(nw.col(ROW) == nw.col(ROW).min().over("sub_order_id")).select(
+        # the orders of these returns only (a semi join), then each sub-order's first row
+        mine = orders.join(typed.select("sub_order_id").unique(), on="sub_order_id", how="semi")
+        paid = mine.filter(nw.col(ROW) == nw.col(ROW).min().over("sub_order_id")).select(
             "sub_order_id", nw.col("paid_date").alias("__paid"))
         joined = typed.join(paid, on="sub_order_id", how="left")
         self._warn(joined, _Rule("refund_date", nw.col("refund_date") < nw.col("__paid"),
@@ -992,18 +1043,58 @@ def _date_parts(text: nw.Expr, name: str) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
     return y, m, d
 
 
+def _day_exists(y: nw.Expr, m: nw.Expr, d: nw.Expr) -> nw.Expr:
+    """Whether year, month and day make a day of the calendar (no 2024-02-30)."""
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days = nw.when(m == 2).then(nw.when(leap).then(29).otherwise(28)).otherwise(
+        nw.when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
+    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
+
+
+def _iso_date(text: nw.Expr) -> nw.Expr:
+    """The dates of texts written exactly YYYY-MM-DD (null for any other text or a day that
+    does not exist): fixed positions, so slices instead of ``_date_in``'s pattern groups. Such
+    a text fits no other format, so its date is the same whatever format a column has."""
+    iso = nw.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text)
+    y, m, d = (iso.str.slice(start, n).cast(nw.Int64) for start, n in ((0, 4), (5, 2), (8, 2)))
+    return nw.when(_day_exists(y, m, d)).then(iso).str.to_date("%Y-%m-%d")
+
+
 def _date_in(text: nw.Expr, name: str) -> nw.Expr:
     """The dates of the texts under one format (null where the text does not fit it or the day
     does not exist, such as 2024-02-30)."""
     y, m, d = _date_parts(text, name)
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    days = nw.when(m == 2).then(nw.when(leap).then(29).otherwise(28)).otherwise(
-        nw.when(m.is_in([4, 6, 9, 11])).then(30).otherwise(31))
-    valid = (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
+    valid = _day_exists(y, m, d)
     iso = nw.concat_str([y.cast(nw.String).str.zfill(4), nw.lit("-"),
                          m.cast(nw.String).str.zfill(2), nw.lit("-"),
                          d.cast(nw.String).str.zfill(2)])
     return nw.when(valid).then(iso).str.to_date("%Y-%m-%d")
+
+
+def _map_back(frame: nw.LazyFrame, values: nw.LazyFrame, key: str) -> nw.LazyFrame:
+    """Add the columns of ``values`` (one row per distinct ``key``) to each row of ``frame``.
+
+    polars: the few distinct keys are mapped in place (``replace_strict``), which keeps the rows
+    in order (a join does not: the table had to be sorted back, which cost more than the join);
+    other engines, or many keys: a left join (DuckDB would test a long CASE row by row)."""
+    if frame.implementation.is_polars():
+        table = values.filter(~nw.col(key).is_null()).collect()
+        if len(table) <= _MAP_KEYS:
+            keys = table[key].to_list()
+            return frame.with_columns(*(
+                nw.col(key).replace_strict(keys, table[name].to_list(), default=None,
+                                           return_dtype=dtype).alias(name)
+                for name, dtype in table.schema.items() if name != key))
+    return frame.join(values, on=key, how="left")
+
+
+def _fits(distinct: nw.LazyFrame, text: nw.Expr, formats: list[str]) -> dict[str, Any]:
+    """How many cells (``__n`` per distinct text) each format reads as a date, and how many
+    cells have a text (``__cells``)."""
+    return distinct.select(
+        (nw.col("__n") * (~text.is_null()).cast(nw.Int64)).sum().alias("__cells"),
+        *((nw.col("__n") * (~_date_in(text, f).is_null()).cast(nw.Int64)).sum().alias(f)
+          for f in formats)).collect().rows(named=True)[0]
 
 
 def _day_month_differ(text: nw.Expr) -> nw.Expr:
