@@ -152,13 +152,7 @@ def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.LazyFrame:
     """
     costs, den = _costs(ctx), _denominator(ctx, basis)
     cell = ["month", "warehouse"]
-    if basis == "gmv":
-        denominator = den
-    else:
-        scope = ["order_id", *[c for c in cell if c in by]]
-        denominator = (den.join(den.group_by(scope).agg(_k=nw.len()), on=scope, how="left")
-                       .with_columns(orders=1.0 / nw.col("_k"))
-                       .group_by(cell).agg(nw.col("orders").sum()))
+    denominator = den if basis == "gmv" else _orders_per_cell(ctx, tuple(c for c in cell if c in by))
     keys = nw.concat([costs.select(cell), denominator.select(cell)]).unique()
     denominators = (keys.join(denominator, on=cell, how="left")
                     .with_columns(nw.col(basis).fill_null(0.0).cast(nw.Float64)))
@@ -175,6 +169,15 @@ def cost_cells(ctx, by: Sequence[str], basis: str) -> nw.LazyFrame:
     return (rows.with_columns(nw.col("amount").fill_null(0.0).cast(nw.Float64),
                               nw.col("cost_rows").fill_null(0).cast(nw.Int64))
             .select(*out_cols).sort(out_cols[:-3], nulls_last=True))
+
+
+def _orders_per_cell(ctx, kept: tuple[str, ...]) -> nw.LazyFrame:
+    """Orders per (month, warehouse) cell, each order split evenly over the cells it touches
+    once the ``kept`` cell columns (those grouped by) are fixed: a group total is then its count
+    of distinct orders. Small, and kept across requests."""
+    return ctx.shared(("logistics_orders_per_cell", kept), lambda: (
+        _order_cells(ctx).with_columns(orders=1.0 / nw.len().over("order_id", *kept))
+        .group_by("month", "warehouse").agg(nw.col("orders").sum())))
 
 
 def _cost_stats(basis: str):
