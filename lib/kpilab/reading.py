@@ -304,7 +304,8 @@ def _read_csv(raw: RawDataset, name: str, data: bytes | Path, encoding: str | No
     """
     blob = data if isinstance(data, bytes) else data.read_bytes()
     body, used = _decode(raw, name, blob, encoding)
-    first_line = body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    end = body.find(b"\n")  # not split(): that copies the rest of the file
+    first_line = (body if end < 0 else body[:end]).decode("utf-8").rstrip("\r")
     delimiter = max(_DELIMITERS, key=first_line.count)
     shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
     source = f"{name} ({used}, {shown}-separated)"
@@ -342,6 +343,8 @@ def _decode(raw: RawDataset, name: str, blob: bytes, encoding: str | None) -> tu
         except (UnicodeDecodeError, LookupError) as exc:
             raise DatasetReadError(f"{name}: cannot be read as {encoding} ({exc}). "
                                    "Choose another encoding, or save the file as UTF-8.") from None
+    if blob.isascii():  # ASCII is UTF-8: checked at memory speed, without decoding a copy
+        return blob, "utf-8"
     try:
         blob.decode("utf-8")  # strict check; polars reads the bytes themselves
         return blob.removeprefix(b"\xef\xbb\xbf"), "utf-8"
