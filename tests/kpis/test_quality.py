@@ -119,6 +119,35 @@ def test_refund_lag_distribution_hand_worked(backend):
     assert curve.is_monotonic_increasing and len(curve) == 36
 
 
+def maturity_shares(ds, **params) -> dict[int, float]:
+    """F(age) as the attributed definition computes it on the engine (the cum_sum window)."""
+    from kpilab import engines
+
+    ctx = q._context(ds, params)
+    with engines.using(ds):
+        shares = engines.to_pandas(q._maturity_shares(ctx, ctx.params))
+    return dict(zip(shares["age"], shares["share"]))
+
+
+def test_maturity_shares_on_the_engine_hand_worked(backend):
+    # paid days 01-01 (age 90), 01-02 (89), 03-25 (6), 03-30 (1), 03-31 (0); mature lags {4, 35}
+    shares = maturity_shares(ds_of(backend, HAND_ORDERS, HAND_RETURNS))
+    assert shares == pytest.approx({90: 1.0, 89: 1.0, 6: 0.5, 1: 0.0, 0: 0.0})
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_lag_curve_agrees_with_the_engine_shares(backend, seed):
+    """The page's curve reads F off the lag histogram in pandas (numpy); the attributed definition
+    computes F per paid age on the engine: both give the same numbers at every paid age."""
+    orders, returns = random_data(seed, n=80)
+    ds = ds_of(backend, orders, returns)
+    curve = q.refund_lag_distribution(ds).curve.set_index("age_days")["maturity"]
+    shares = maturity_shares(ds)
+    assert len(shares) > 20 and curve.iloc[-1] == 1.0
+    for age, share in shares.items():
+        assert share == pytest.approx(curve[age] if age in curve.index else 1.0, rel=1e-12), age
+
+
 def test_horizon_capped_at_half_the_history(backend):
     # span 02-01 … 03-02 = 30 days; the only lag is 29 → horizon min(29, 15) = 15
     ds = ds_of(backend, [("x", "2024-02-01", "a"), ("y", "2024-03-02", "a")], [("x", "2024-03-01", "quality", None)])

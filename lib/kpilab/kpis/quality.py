@@ -121,13 +121,12 @@ def _reason_hit(reasons: tuple[str, ...]) -> nw.Expr:
 
 def _returns(ctx) -> nw.LazyFrame:
     """The returns table with reason codes trimmed and lower-cased (validation already does it;
-    hand-made frames may not), and an empty comment column when the table has none."""
-    def build():
-        returns = ctx.table("returns")
-        if "comment" not in returns.collect_schema().names():
-            returns = returns.with_columns(comment=nw.lit(None, nw.String))
-        return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
-    return ctx.shared(("quality_returns",), build)
+    hand-made frames may not), and an empty comment column when the table has none. Not kept:
+    a projection is cheaper to repeat than to store (on DuckDB each stored frame is a table)."""
+    returns = ctx.table("returns")
+    if "comment" not in returns.collect_schema().names():
+        returns = returns.with_columns(comment=nw.lit(None, nw.String))
+    return returns.with_columns(nw.col("reason").cast(nw.String).str.strip_chars().str.to_lowercase())
 
 
 def _flagged_rows(ctx, reasons, keywords) -> nw.LazyFrame:
@@ -247,14 +246,11 @@ def _refund_lags(ctx, p) -> RefundLags:
 
 
 def _lag_histogram(ctx, p) -> nw.LazyFrame:
-    """(lag, refunds): counted refunds of the mature cohorts per lag in days."""
-    reasons, keywords = _rule(p)
-
-    def build():
-        cutoff = (_refund_lags(ctx, p).mature_until - _EPOCH).days
-        return (_counted(ctx, p).filter(day_number("paid_date") <= cutoff)
-                .group_by("lag").agg(refunds=nw.len()).with_columns(nw.col("refunds").cast(nw.Int64)))
-    return ctx.shared(("quality_lag_histogram", reasons, keywords), build)
+    """(lag, refunds): counted refunds of the mature cohorts per lag in days (lazy, over the kept
+    counted refunds)."""
+    cutoff = (_refund_lags(ctx, p).mature_until - _EPOCH).days
+    return (_counted(ctx, p).filter(day_number("paid_date") <= cutoff)
+            .group_by("lag").agg(refunds=nw.len()).with_columns(nw.col("refunds").cast(nw.Int64)))
 
 
 def _maturity_shares(ctx, p) -> nw.LazyFrame:
@@ -263,21 +259,17 @@ def _maturity_shares(ctx, p) -> nw.LazyFrame:
     Lags and ages in one column ordered by (day, lag before age): the running Σ refunds at an
     age row is the number of mature refunds with lag ≤ age — a window, not a join of every age
     with every lag."""
-    reasons, keywords = _rule(p)
-
-    def build():
-        lags = _refund_lags(ctx, p)
-        ages = _paid_daily(ctx).select("age").unique()
-        if not lags.known:
-            return ages.with_columns(share=nw.lit(0.0))
-        events = nw.concat([
-            _lag_histogram(ctx, p).select(day=nw.col("lag").cast(nw.Int64), refunds=nw.col("refunds"),
-                                          is_age=nw.lit(0, nw.Int64)),
-            ages.select(day=nw.col("age").cast(nw.Int64), refunds=nw.lit(0, nw.Int64), is_age=nw.lit(1, nw.Int64))])
-        seen = nw.col("refunds").cum_sum().over(order_by=["day", "is_age"])
-        return (events.with_columns(seen=seen).filter(nw.col("is_age") == 1)
-                .select(age=nw.col("day"), share=nw.col("seen").cast(nw.Float64) / lags.mature_refunds))
-    return ctx.shared(("quality_maturity_shares", reasons, keywords), build)
+    lags = _refund_lags(ctx, p)
+    ages = _paid_daily(ctx).select("age").unique()
+    if not lags.known:
+        return ages.with_columns(share=nw.lit(0.0))
+    events = nw.concat([
+        _lag_histogram(ctx, p).select(day=nw.col("lag").cast(nw.Int64), refunds=nw.col("refunds"),
+                                      is_age=nw.lit(0, nw.Int64)),
+        ages.select(day=nw.col("age").cast(nw.Int64), refunds=nw.lit(0, nw.Int64), is_age=nw.lit(1, nw.Int64))])
+    seen = nw.col("refunds").cum_sum().over(order_by=["day", "is_age"])
+    return (events.with_columns(seen=seen).filter(nw.col("is_age") == 1)
+            .select(age=nw.col("day"), share=nw.col("seen").cast(nw.Float64) / lags.mature_refunds))
 
 
 # --------------------------------------------------------------------------- definitions
