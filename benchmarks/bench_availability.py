@@ -1,7 +1,11 @@
 """Time every availability-family definition on a 1,000 SKUs × 10 warehouses × 365 days dataset.
 
-Run: .venv/bin/python benchmarks/bench_availability.py [--backend pandas|polars] [--skus N]
-       [--warehouses N] [--days N] [--synthetic]
+Run: .venv/bin/python benchmarks/bench_availability.py [--backend pandas|polars|duckdb] [--skus N]
+       [--warehouses N] [--days N] [--synthetic] [--data FOLDER] [--lazy]
+
+--data loads a dataset folder (e.g. one written by ``kpilab generate``) on the backend instead of
+simulating one; --lazy forces the lazy path on an in-memory backend (the numpy cube is the default
+there; DuckDB always runs the lazy path).
 
 Uses ``kpilab.simulate.simulate`` when it exists (unless --synthetic); otherwise builds a dense synthetic
 inventory / sales / plans frame here (random stock-outs, promo days, page views).
@@ -65,12 +69,12 @@ def timed(ds: Dataset, kpi: str, definition: str, by: tuple[str, ...], repeat: i
     """Best of ``repeat`` runs (the machine is shared: the minimum is the least disturbed run). The
     first run builds the pool cube; later runs reuse it, as the app's many comparisons on one pool do,
     so the first run is reported too."""
-    from kpilab.kpis import availability
+    from kpilab.engine import clear_shared
 
     times = []
     outcome = ""
     for _ in range(repeat):
-        availability._SHARED.clear()
+        clear_shared()
         start = time.perf_counter()
         try:
             result = compute(ds, kpi, definition, by=by)
@@ -89,7 +93,9 @@ def timed(ds: Dataset, kpi: str, definition: str, by: tuple[str, ...], repeat: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["pandas", "polars"], default="pandas")
+    parser.add_argument("--backend", choices=["pandas", "polars", "duckdb"], default="pandas")
+    parser.add_argument("--data", help="a dataset folder to load instead of simulating one")
+    parser.add_argument("--lazy", action="store_true", help="force the lazy path on an in-memory backend")
     parser.add_argument("--skus", type=int, default=1000)
     parser.add_argument("--warehouses", type=int, default=10)
     parser.add_argument("--days", type=int, default=365)
@@ -97,12 +103,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per definition (the best is reported)")
     args = parser.parse_args()
     start = time.perf_counter()
-    ds = build(args.skus, args.warehouses, args.days, args.synthetic)
-    if args.backend == "polars":
-        ds = ds.to_polars()
-    inv = ds.tables["inventory"]
-    print(f"dataset {ds.name}: {len(inv):,} inventory rows, built in {time.perf_counter() - start:.1f} s "
-          f"({args.backend}); cold = pool cube built, warm = cube reused (the app's case)")
+    if args.data:
+        ds = kpilab.load_dataset(args.data, engine=args.backend)
+    else:
+        ds = build(args.skus, args.warehouses, args.days, args.synthetic).to_engine(args.backend)
+    if args.lazy:
+        from kpilab.kpis import availability
+        availability._use_cube = lambda ctx: False
+    from kpilab import engines
+    rows = engines.count(engines.lazy(ds.tables["inventory"]))
+    print(f"dataset {ds.name}: {rows:,} inventory rows, ready in {time.perf_counter() - start:.1f} s "
+          f"({args.backend}{', lazy path' if args.lazy else ''}); cold = pool built, "
+          "warm = pool reused (the app's case)")
     print(f"{'kpi':13s} {'definition':19s} {'by':9s} {'cold':>7s} {'warm':>7s}")
     for kpi in ("availability", "low_cover", "lost_sales"):
         for definition in kpilab.get_kpi(kpi).definitions:

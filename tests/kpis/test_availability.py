@@ -704,3 +704,81 @@ def test_charts_build_from_library_output():
     lost = compare(ds, "lost_sales", ["historical_average"], by=["category"]).wide()
     assert av_charts.lost_by_group(charts.wide_to_long(lost, ["category"]), {}, group="category",
                                    highlight=["c"]).to_dict()
+
+
+# ----------------------------------------------------------------------------- numpy cube vs lazy path
+
+def both_paths(monkeypatch, run):
+    """run() with the numpy cube (in memory) and with the lazy path forced on the same dataset."""
+    from kpilab.kpis import availability
+    cube = run()
+    monkeypatch.setattr(availability, "_use_cube", lambda ctx: False)
+    lazy = run()
+    monkeypatch.undo()
+    return cube, lazy
+
+
+def assert_same_results(monkeypatch, ds, cases, groupings):
+    for kpi, d, params in cases:
+        for by in groupings(kpi, d):
+            def run():
+                result = compute(ds, kpi, d, by=by, **params)
+                return nw.from_native(result.table, eager_only=True).to_pandas(), result.notes
+            (a, notes_a), (b, notes_b) = both_paths(monkeypatch, run)
+            pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9, obj=f"{kpi} {d} {by}")
+            assert notes_a == notes_b, (kpi, d, by)
+
+
+def cell_groupings(kpi, d):
+    out = [(), ("month",), ("month", "abc_class")]
+    return out + [("warehouse",)] if kpi != "low_cover" and d != "sku_level" else out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 21])
+def test_numpy_cube_and_lazy_path_agree(monkeypatch, seed):
+    inv, sales, skus, plans = random_frames(seed)
+    ds = dataset("polars", inventory=inv, sales=sales, skus=skus, plans=plans)
+    params = {"lifecycles": "new,active,phase_out"} if seed % 2 else {}
+    cases = [(kpi, d, {"window": 5 + seed, **params}) for kpi, d in ALL]
+    cases += [("low_cover", b, {"window": 7, "days": 1, **params}) for b in ("trailing", "forward")]
+    assert_same_results(monkeypatch, ds, cases, cell_groupings)
+
+
+def test_numpy_cube_and_lazy_path_agree_on_the_fixtures(monkeypatch):
+    cases = {
+        "listing": (listing_dataset("polars"), [("availability", "sku_level", {}), ("availability", "cell_level", {})]),
+        "weighted": (weighted_dataset("polars"), [("availability", "demand_weighted", {"window": w}) for w in (1, 3, 4)]),
+        "no sales": (weighted_dataset("polars", with_sales=False), [("availability", "demand_weighted", {})]),
+        "cover": (cover_dataset("polars"), [("low_cover", "trailing", {"window": 2, "days": n}) for n in (1, 9, 10)]),
+        "forward": (forward_dataset("polars"), [("low_cover", "forward", {"window": w, "days": 7}) for w in (6, 10)]),
+        "lost": (lost_dataset("polars"), [("lost_sales", m, {"window": w}) for m in ("historical_average",
+                                                                                      "traffic_conversion")
+                                          for w in (4, 6)]),
+        "empty pool": (spec_dataset("polars"), [("availability", "cell_level", {"classes": "E"}),
+                                                 ("availability", "sku_level", {"classes": "E"})]),
+    }
+    for name, (ds, runs) in cases.items():
+        assert_same_results(monkeypatch, ds, runs, cell_groupings)
+
+
+def test_numpy_cube_and_lazy_path_agree_on_the_small_simulated_dataset(monkeypatch):
+    from kpilab import Dataset
+    from kpilab.simulate import simulate
+    ds = Dataset.from_frames(simulate(skus=18, warehouses=2, days=430, seed=5), "small").to_engine("polars")
+    assert_same_results(monkeypatch, ds, [(kpi, d, {}) for kpi, d in ALL], cell_groupings)
+
+
+def test_page_helpers_agree_on_both_paths(monkeypatch):
+    inv, sales, skus, plans = random_frames(3)
+    ds = dataset("polars", inventory=inv, sales=sales, skus=skus, plans=plans)
+
+    def pandas(frame):
+        return nw.from_native(frame, eager_only=True).to_pandas().reset_index(drop=True)
+    for run in (lambda: daily_series(ds, "availability", window=6),
+                lambda: daily_series(ds, "low_cover", window=6),
+                lambda: daily_series(ds, "lost_sales", lifecycles="new,active,phase_out"),
+                lambda: gap_breakdown(ds, window=6),
+                lambda: in_stock_matrix(ds),
+                lambda: in_stock_matrix(ds, month="2024-02", top=2, sort="availability")):
+        a, b = both_paths(monkeypatch, run)
+        pd.testing.assert_frame_equal(pandas(a), pandas(b), check_dtype=False, rtol=1e-9)

@@ -70,11 +70,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpilab import engines
 from kpilab.classification import CLASSES_FILTER
 from kpilab.engine import Context, missing_inputs
-from kpilab.kpis._common import ratio
-from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand
+from kpilab.kpis._common import day_number, month_of, ratio
+from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand, demand_at
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
+
+LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 LIFECYCLES = ("not_launched", "new", "active", "phase_out", "discontinued")
 
@@ -196,24 +199,45 @@ class _Cube:
         return np.searchsorted(self.month_starts, np.arange(len(self.days)), side="right") - 1
 
 
-def _eligible_skus(ctx) -> tuple[np.ndarray, np.ndarray]:
-    """(SKUs of the master, those whose lifecycle and class are in the pool's parameters)."""
-    p = ctx.params
-    master = ctx.skus
-    sku = _strings(master["sku"])
-    if "lifecycle" in master.columns:
-        life = np.array([str(v).strip().lower() if v is not None and v == v else "active"
-                         for v in master["lifecycle"].to_list()], dtype=object)
-    else:
-        life = np.full(len(sku), "active", dtype=object)
-    cls = np.array([str(v).strip().upper() if v is not None else "" for v in master["abc_class"].to_list()],
-                   dtype=object)
-    keep = np.ones(len(sku), dtype=bool)
-    if p.get("lifecycles"):
-        keep &= np.isin(life, [str(v).strip().lower() for v in p["lifecycles"]])
-    if p.get("classes"):
-        keep &= np.isin(cls, [str(v).strip().upper() for v in p["classes"]])
-    return sku, sku[keep]
+def _pool(ctx) -> nw.LazyFrame:
+    """The pool's SKUs (column ``sku``): SKUs of the master whose lifecycle (blank = active) and
+    class are in the parameters. Notes count the inventory SKUs left out (unknown to the master,
+    or of other lifecycles or classes). Shared by the numpy and the lazy path."""
+    def build():
+        p = ctx.params
+        master = ctx.skus
+        names = master.collect_schema().names()
+        life = (nw.col("lifecycle").cast(nw.String).str.strip_chars().str.to_lowercase().fill_null("active")
+                if "lifecycle" in names else nw.lit("active"))
+        cls = nw.col("abc_class").cast(nw.String).str.strip_chars().str.to_uppercase().fill_null("")
+        eligible = master.select("sku", life=life, cls=cls)
+        if p.get("lifecycles"):
+            eligible = eligible.filter(nw.col("life").is_in([str(v).strip().lower() for v in p["lifecycles"]]))
+        if p.get("classes"):
+            eligible = eligible.filter(nw.col("cls").is_in([str(v).strip().upper() for v in p["classes"]]))
+        eligible = eligible.select("sku").unique()
+        inv = ctx.table("inventory")
+        unknown = inv.join(master.select("sku"), on="sku", how="anti")
+        unknown_rows = ctx.count(unknown)
+        if unknown_rows:
+            n = ctx.count(unknown.select("sku").unique())
+            ctx.note(f"{unknown_rows} inventory rows of {n} SKUs missing from the SKU master are "
+                     "left out of the pool (their lifecycle is unknown).",
+                     zh=f"{n} 个 SKU 不在 SKU 主数据中, 其 {unknown_rows} 行库存记录不纳入品池 (生命周期未知)。")
+        listed = inv.select("sku").unique()
+        ok = ctx.count(listed.join(eligible, on="sku", how="semi"))
+        left_out = ctx.count(listed.join(master.select("sku"), on="sku", how="semi")) - ok
+        ctx.note(f"Pool: {ok} SKUs ({_pool_label(ctx.params)})"
+                 + (f"; {left_out} SKUs of other lifecycles or classes left out." if left_out else "."),
+                 zh=f"品池: {ok} 个 SKU ({_pool_label(ctx.params, 'zh')})"
+                    + (f"; 另有 {left_out} 个其他生命周期或 ABC 分类的 SKU 不纳入。" if left_out else "。"))
+        return eligible
+    return ctx.shared(("availability_pool", *_pool_key(ctx)), build)
+
+
+def _use_cube(ctx) -> bool:
+    """The numpy cube on in-memory engines (much faster there); the lazy path on the others."""
+    return ctx.engine in engines.IN_MEMORY
 
 
 def _pool_label(p, lang: str = "en") -> str:
@@ -235,24 +259,12 @@ def _cube(ctx) -> _Cube:
 
 
 def _build_cube(ctx) -> _Cube:
-    inv = ctx.table("inventory")
+    eligible = _strings(engines.collect(_pool(ctx))["sku"])
+    inv = engines.collect(ctx.table("inventory"))       # in memory: the kernel reads the columns
     day_code, days = _day_codes(_days_of(inv["date"]))
     sell = _numbers(inv, "sellable_units")
-    master, eligible = _eligible_skus(ctx)
-
     s_code, s_uni = _codes(inv["sku"])
-    unknown = ~np.isin(s_uni, master)
     ok = np.isin(s_uni, eligible)
-    if unknown.any():
-        rows = int(unknown[s_code].sum())
-        ctx.note(f"{rows} inventory rows of {int(unknown.sum())} SKUs missing from the SKU master are "
-                 "left out of the pool (their lifecycle is unknown).",
-                 zh=f"{int(unknown.sum())} 个 SKU 不在 SKU 主数据中, 其 {rows} 行库存记录不纳入品池 (生命周期未知)。")
-    left_out = int((~ok & ~unknown).sum())
-    ctx.note(f"Pool: {int(ok.sum())} SKUs ({_pool_label(ctx.params)})"
-             + (f"; {left_out} SKUs of other lifecycles or classes left out." if left_out else "."),
-             zh=f"品池: {int(ok.sum())} 个 SKU ({_pool_label(ctx.params, 'zh')})"
-                + (f"; 另有 {left_out} 个其他生命周期或 ABC 分类的 SKU 不纳入。" if left_out else "。"))
     keep = ok[s_code]
     s_code = (np.cumsum(ok) - 1)[s_code[keep]]
     skus = s_uni[ok]
@@ -314,7 +326,7 @@ def _sales(ctx, cube: _Cube) -> _Sales:
 
 
 def _build_sales(ctx, cube: _Cube) -> _Sales:
-    sales = ctx.table("sales")
+    sales = engines.collect(ctx.table("sales"))
     n_w = max(len(cube.warehouses), 1)
     s_idx, _ = _codes(sales["sku"], cube.skus)
     w_idx, _ = _codes(sales["warehouse"], cube.warehouses)
@@ -414,6 +426,15 @@ def _cell_level_arrays(ctx, cube):
     return "cell", {"in_stock_cell_days": cube.listed & cube.in_stock, "pool_cell_days": cube.listed}
 
 
+def _note_zero_weight(ctx, window: int, zero: int, out: int) -> None:
+    if zero:
+        ctx.note(f"{zero} pool cell-days sold nothing in the {window} days before and weigh 0 in "
+                 f"demand_weighted" + (f" ({out} of them out of stock: long stock-outs fade from this view)."
+                                       if out else "."),
+                 zh=f"{zero} 个品池仓×品天在此前 {window} 天内没有销量, 在 demand_weighted 中权重为 0"
+                    + (f" (其中 {out} 个缺货: 长期缺货在此口径下会被淡化)。" if out else "。"))
+
+
 def _demand_weighted_arrays(ctx, cube):
     if not ctx.has("sales"):
         raise KpiError("availability demand_weighted needs the sales table (the weights are past sales)")
@@ -421,26 +442,27 @@ def _demand_weighted_arrays(ctx, cube):
     w = trailing_cell_units(cube, _sales(ctx, cube), window) / window
     w = np.where(cube.listed, w, 0.0)
     zero = cube.listed & (w == 0)
-    if zero.any():
-        out = int((zero & ~cube.in_stock).sum())
-        ctx.note(f"{int(zero.sum())} pool cell-days sold nothing in the {window} days before and weigh 0 in "
-                 f"demand_weighted" + (f" ({out} of them out of stock: long stock-outs fade from this view)."
-                                       if out else "."),
-                 zh=f"{int(zero.sum())} 个品池仓×品天在此前 {window} 天内没有销量, 在 demand_weighted 中权重为 0"
-                    + (f" (其中 {out} 个缺货: 长期缺货在此口径下会被淡化)。" if out else "。"))
+    _note_zero_weight(ctx, window, int(zero.sum()), int((zero & ~cube.in_stock).sum()))
     return "cell", {"in_stock_weight": np.where(cube.in_stock, w, 0.0), "weight_total": w,
                     "zero_weight_cell_days": zero}
+
+
+def _check_cover(ctx, basis: str) -> None:
+    """forward needs the plans table; without 'plan' rows its demand is 0 (said in a note)."""
+    if basis != "forward":
+        return
+    if not ctx.has("plans"):
+        raise KpiError("low_cover forward needs the plans table (demand from the sales plan)")
+    if not ctx.count(ctx.table("plans").filter(nw.col("source") == "plan")):
+        ctx.note("The plans table has no 'plan' rows: forward demand is 0, so only SKUs without sellable "
+                 "units are under cover.",
+                 zh="plans 表没有 'plan' 行: 未来需求为 0, 只有没有可售库存的 SKU 算低覆盖。")
 
 
 def _low_cover_arrays(basis: str):
     def arrays(ctx, cube):
         p = ctx.params
-        if basis == "forward" and not ctx.has("plans"):
-            raise KpiError("low_cover forward needs the plans table (demand from the sales plan)")
-        if basis == "forward" and not len(ctx.table("plans").filter(nw.col("source") == "plan")):
-            ctx.note("The plans table has no 'plan' rows: forward demand is 0, so only SKUs without sellable "
-                     "units are under cover.",
-                     zh="plans 表没有 'plan' 行: 未来需求为 0, 只有没有可售库存的 SKU 算低覆盖。")
+        _check_cover(ctx, basis)
         n_s, n_t = len(cube.skus), len(cube.days)
         demand = np.zeros((n_s, n_t))
         if n_s and n_t:
@@ -456,12 +478,34 @@ def _low_cover_arrays(basis: str):
     return arrays
 
 
+def _check_views(method: str, rows: int, blank: int) -> None:
+    """traffic_conversion needs page views on the pool cells' sales rows."""
+    if method == "traffic_conversion" and rows and blank == rows:
+        raise KpiError("lost_sales traffic_conversion needs sales.page_views, which this dataset does not fill")
+
+
+def _note_views(ctx, blind: int, blank: int) -> None:
+    if blind:
+        ctx.note(f"{blind} out-of-stock cell-days have reference days without page views: "
+                 "conversion unknown, estimated 0.",
+                 zh=f"{blind} 个缺货仓×品天的参考日没有页面浏览: 转化率未知, 估算为 0。")
+    if blank:
+        ctx.note(f"{blank} sales rows have no page_views; they count as 0 views.",
+                 zh=f"{blank} 行销售记录缺少 page_views, 按 0 次浏览计。")
+
+
+def _note_no_reference(ctx, window: int, none: int) -> None:
+    if none:
+        ctx.note(f"{none} out-of-stock cell-days have no in-stock reference day with the same promo flag "
+                 f"in the {window} days before: estimated 0.",
+                 zh=f"{none} 个缺货仓×品天在此前 {window} 天内没有促销标记相同的有货参考日: 估算为 0。")
+
+
 def _lost_sales_arrays(method: str):
     def arrays(ctx, cube):
         window = ctx.params["window"]
         sales = _sales(ctx, cube)
-        if method == "traffic_conversion" and len(sales.units) and sales.page_views_blank == len(sales.units):
-            raise KpiError("lost_sales traffic_conversion needs sales.page_views, which this dataset does not fill")
+        _check_views(method, len(sales.units), sales.page_views_blank)
         n_c, n_t = cube.listed.shape
         oos = cube.listed & ~cube.in_stock
         cells, days = np.nonzero(oos)
@@ -481,20 +525,9 @@ def _lost_sales_arrays(method: str):
             pv, n_viewed = sums[4], sums[5]
             rate = np.divide(u, pv, out=np.zeros_like(u), where=n_viewed > 0)
             est = views[cells, days] * rate
-            blind = int(((n > 0) & (n_viewed == 0)).sum())
-            if blind:
-                ctx.note(f"{blind} out-of-stock cell-days have reference days without page views: "
-                         "conversion unknown, estimated 0.",
-                         zh=f"{blind} 个缺货仓×品天的参考日没有页面浏览: 转化率未知, 估算为 0。")
-            if sales.page_views_blank:
-                ctx.note(f"{sales.page_views_blank} sales rows have no page_views; they count as 0 views.",
-                         zh=f"{sales.page_views_blank} 行销售记录缺少 page_views, 按 0 次浏览计。")
+            _note_views(ctx, int(((n > 0) & (n_viewed == 0)).sum()), sales.page_views_blank)
         price = np.divide(g, u, out=np.zeros_like(g), where=n_selling > 0)
-        none = int((n == 0).sum())
-        if none:
-            ctx.note(f"{none} out-of-stock cell-days have no in-stock reference day with the same promo flag "
-                     f"in the {window} days before: estimated 0.",
-                     zh=f"{none} 个缺货仓×品天在此前 {window} 天内没有促销标记相同的有货参考日: 估算为 0。")
+        _note_no_reference(ctx, window, int((n == 0).sum()))
         lost_units = np.zeros((n_c, n_t))
         lost_units[cells, days] = est
         lost_gmv = np.zeros((n_c, n_t))
@@ -504,6 +537,197 @@ def _lost_sales_arrays(method: str):
         return "cell", {"lost_gmv": lost_gmv, "lost_units": lost_units, "oos_cell_days": oos,
                         "no_reference_cell_days": no_ref}
     return arrays
+
+
+# --------------------------------------------------------------------------- lazy path
+# The same per-entity × day quantities as lazy frames (one row per pool cell-day or SKU-day), for
+# engines where the data stays out of Python (DuckDB, later Spark). Days are day numbers.
+
+
+def _cell_days(ctx) -> nw.LazyFrame:
+    """Pool cell-days: (sku, warehouse, date, day, month, sellable, has_row) for every inventory
+    date from the cell's first to its last inventory row (sellable 0 where a row is missing)."""
+    def build():
+        inv = ctx.table("inventory")
+        rows = (inv.join(_pool(ctx), on="sku", how="semi")
+                .select("sku", "warehouse", day=day_number("date"),
+                        sellable=nw.col("sellable_units").cast(nw.Float64).fill_null(0.0), has_row=nw.lit(1)))
+        days = inv.select("date").unique().with_columns(day=day_number("date"), month=month_of("date"))
+        spans = rows.group_by("sku", "warehouse").agg(first=nw.col("day").min(), last=nw.col("day").max())
+        cells = (spans.join(days, how="cross").filter(nw.col("day") >= nw.col("first"), nw.col("day") <= nw.col("last"))
+                 .select("sku", "warehouse", "date", "day", "month")
+                 .join(rows, on=["sku", "warehouse", "day"], how="left")
+                 .with_columns(nw.col("sellable").fill_null(0.0), nw.col("has_row").fill_null(0)))
+        gaps = ctx.count(cells.filter(nw.col("has_row") == 0))
+        if gaps:
+            ctx.note(f"{gaps} cell-days inside listing periods have no inventory row: counted as out of stock.",
+                     zh=f"上架期内有 {gaps} 个仓×品天没有库存记录: 按缺货计。")
+        return cells
+    return ctx.shared(("availability_cell_days", *_pool_key(ctx)), build)
+
+
+def _sku_days(ctx) -> nw.LazyFrame:
+    """Pool SKU-days: (sku, date, day, month, sellable = Σ over the SKU's listed cells)."""
+    return ctx.shared(("availability_sku_days", *_pool_key(ctx)), lambda: (
+        _cell_days(ctx).group_by("sku", "date", "day", "month").agg(nw.col("sellable").sum())))
+
+
+def _pool_sales(ctx) -> nw.LazyFrame:
+    """Sales rows of pool cells: (sku, warehouse, day, units, gmv, page_views, blank_views), blanks 0."""
+    sales = ctx.table("sales")
+    names = sales.collect_schema().names()
+    cells = _cell_days(ctx).select("sku", "warehouse").unique()
+
+    def number(column):
+        return nw.col(column).cast(nw.Float64).fill_null(0.0) if column in names else nw.lit(0.0)
+    blank = nw.col("page_views").is_null().cast(nw.Int64) if "page_views" in names else nw.lit(1)
+    return sales.join(cells, on=["sku", "warehouse"], how="semi").select(
+        "sku", "warehouse", day=day_number("date"), units=number("units"), gmv=number("gmv"),
+        page_views=number("page_views"), blank_views=blank)
+
+
+def window_sums(events: nw.LazyFrame, queries: nw.LazyFrame, keys: list[str], window: int,
+                columns: list[str]) -> nw.LazyFrame:
+    """At each query row (keys, day = t): Σ of each column over the event rows of the same keys with
+    t−window ≤ day ≤ t−1. One running sum ordered by day of +value on the event's day and −value
+    ``window`` days later, read on the query rows (which sort before the events of their own day):
+    the lazy twin of the cumulative sums of the numpy kernels."""
+    values = [nw.col(c).cast(nw.Float64) for c in columns]
+    stream = nw.concat([
+        events.select(*keys, nw.col("day").cast(nw.Int64), *values, query=nw.lit(1, nw.Int64)),
+        events.select(*keys, (nw.col("day") + window).cast(nw.Int64).alias("day"),
+                      *[(-v).alias(c) for v, c in zip(values, columns)], query=nw.lit(1, nw.Int64)),
+        queries.select(*keys, nw.col("day").cast(nw.Int64), *[nw.lit(0.0).alias(c) for c in columns],
+                       query=nw.lit(0, nw.Int64))])
+    running = stream.with_columns(nw.col(c).cum_sum().over(*keys, order_by=["day", "query"]) for c in columns)
+    return running.filter(nw.col("query") == 0).select(*keys, "day", *columns)
+
+
+def _sku_level_frame(ctx):
+    return "sku", _sku_days(ctx).with_columns(
+        in_stock_sku_days=(nw.col("sellable") > 0).cast(nw.Int64), pool_sku_days=nw.lit(1, nw.Int64))
+
+
+def _cell_level_frame(ctx):
+    return "cell", _cell_days(ctx).with_columns(
+        in_stock_cell_days=(nw.col("sellable") > 0).cast(nw.Int64), pool_cell_days=nw.lit(1, nw.Int64))
+
+
+def _weights(ctx) -> nw.LazyFrame:
+    """Pool cell-days with w = Σ sales.units of the cell over calendar days t−window … t−1 / window
+    (exact 0 when no day of the window sold anything), in_stock_weight and zero_weight_cell_days."""
+    def build():
+        if not ctx.has("sales"):
+            raise KpiError("availability demand_weighted needs the sales table (the weights are past sales)")
+        window = ctx.params["window"]
+        cells = _cell_days(ctx)
+        daily = (_pool_sales(ctx).with_columns(selling=(nw.col("units") > 0).cast(nw.Int64))
+                 .group_by("sku", "warehouse", "day").agg(nw.col("units", "selling").sum()))
+        sums = window_sums(daily, cells.select("sku", "warehouse", "day"), ["sku", "warehouse"], window,
+                           ["units", "selling"])
+        w = nw.when(nw.col("selling") > 0.5).then(nw.max_horizontal(nw.col("units"), nw.lit(0.0))).otherwise(
+            nw.lit(0.0)) / window
+        frame = (cells.join(sums, on=["sku", "warehouse", "day"], how="left")
+                 .with_columns(weight_total=w.fill_null(0.0))
+                 .with_columns(in_stock_weight=nw.when(nw.col("sellable") > 0).then(nw.col("weight_total"))
+                               .otherwise(nw.lit(0.0)),
+                               zero_weight_cell_days=(nw.col("weight_total") == 0).cast(nw.Int64))
+                 .drop("units", "selling"))
+        zero = collect_row(frame, zero=nw.col("zero_weight_cell_days").sum(),
+                           out=(nw.col("zero_weight_cell_days") * (nw.col("sellable") <= 0).cast(nw.Int64)).sum())
+        _note_zero_weight(ctx, window, int(zero["zero"] or 0), int(zero["out"] or 0))
+        return frame
+    return ctx.cached(("availability_weights", ctx.params["window"]), build)
+
+
+def _demand_weighted_frame(ctx):
+    return "cell", _weights(ctx)
+
+
+def _low_cover_frame(basis: str):
+    def frame(ctx):
+        p = ctx.params
+        _check_cover(ctx, basis)
+        days = _sku_days(ctx)
+        demand = demand_at(ctx, basis, p["window"], days.select("day").unique(), days.select("sku").unique())
+        low = (nw.col("sellable") <= 0) | ((nw.col("demand") > 0) & (nw.col("sellable") / nw.col("demand") < p["days"]))
+        return "sku", (days.join(demand.select("sku", nw.col("day").cast(nw.Int64), "demand"),
+                                 on=["sku", "day"], how="left")
+                       .with_columns(nw.col("demand").fill_null(0.0))
+                       .with_columns(low_cover_sku_days=low.cast(nw.Int64), pool_sku_days=nw.lit(1, nw.Int64)))
+    return frame
+
+
+def _lost_sales_frame(method: str):
+    def frame(ctx):
+        window = ctx.params["window"]
+        sales = _pool_sales(ctx)
+        views = collect_row(sales, rows=nw.len(), blank=nw.col("blank_views").sum())
+        rows, blank = int(views["rows"] or 0), int(views["blank"] or 0)
+        _check_views(method, rows, blank)
+        promo_days = (ctx.table("sales").filter(nw.col("promo").fill_null(False))
+                      .select(day=day_number("date")).unique().with_columns(promo=nw.lit(1, nw.Int64))
+                      if "promo" in ctx.table("sales").collect_schema().names() else None)
+        daily = sales.group_by("sku", "warehouse", "day").agg(nw.col("units", "gmv", "page_views").sum())
+        cells = (_cell_days(ctx).join(daily, on=["sku", "warehouse", "day"], how="left")
+                 .with_columns(nw.col("units", "gmv", "page_views").fill_null(0.0)))
+        cells = (cells.join(promo_days, on="day", how="left").with_columns(nw.col("promo").fill_null(0))
+                 if promo_days is not None else cells.with_columns(promo=nw.lit(0, nw.Int64)))
+        quantities = {"n": nw.lit(1.0), "u": nw.col("units"), "g": nw.col("gmv"),
+                      "sold": (nw.col("units") > 0).cast(nw.Float64),
+                      "pv": nw.col("page_views"), "viewed": (nw.col("page_views") > 0).cast(nw.Float64)}
+        keys = ["sku", "warehouse", "promo"]
+        events = cells.filter(nw.col("sellable") > 0).select(*keys, "day", **quantities)
+        queries = cells.filter(nw.col("sellable") <= 0)
+        refs = window_sums(events, queries.select(*keys, "day"), keys, window, list(quantities))
+        n, sold, viewed = nw.col("n"), nw.col("sold") > 0.5, nw.col("viewed") > 0.5
+        u = nw.when(sold).then(nw.col("u")).otherwise(nw.lit(0.0))
+        if method == "historical_average":
+            est = nw.when(n > 0.5).then(u / n).otherwise(nw.lit(0.0))
+        else:
+            est = nw.col("page_views") * nw.when(viewed).then(u / nw.col("pv")).otherwise(nw.lit(0.0))
+        price = nw.when(sold).then(nw.col("g") / nw.col("u")).otherwise(nw.lit(0.0))
+        lost = (queries.join(refs, on=[*keys, "day"], how="left")
+                .with_columns(nw.col(*quantities).fill_null(0.0))
+                .with_columns(lost_units=est, price=price, blind=((n > 0.5) & ~viewed).cast(nw.Int64),
+                              no_reference_cell_days=(n < 0.5).cast(nw.Int64))
+                .select("sku", "warehouse", "day", "lost_units", "no_reference_cell_days", "blind",
+                        lost_gmv=nw.col("lost_units") * nw.col("price")))
+        lost = ctx.cached(("availability_lost", method, window), lambda: lost)
+        counts = collect_row(lost, none=nw.col("no_reference_cell_days").sum(), blind=nw.col("blind").sum())
+        if method == "traffic_conversion":
+            _note_views(ctx, int(counts["blind"] or 0), blank)
+        _note_no_reference(ctx, window, int(counts["none"] or 0))
+        return "cell", (_cell_days(ctx).join(lost.drop("blind"), on=["sku", "warehouse", "day"], how="left")
+                        .with_columns(nw.col("lost_units", "lost_gmv").fill_null(0.0),
+                                      nw.col("no_reference_cell_days").fill_null(0),
+                                      oos_cell_days=(nw.col("sellable") <= 0).cast(nw.Int64)))
+    return frame
+
+
+def collect_row(frame: nw.LazyFrame, **exprs: nw.Expr) -> dict:
+    """A few aggregates of a lazy frame computed on its engine, as one dict (for notes)."""
+    return engines.collect(frame.select(**exprs)).rows(named=True)[0]
+
+
+def _lazy_detail(level: str, frame: nw.LazyFrame, columns: Iterable[str]) -> nw.LazyFrame:
+    """Per cell × month (or SKU × month) sums of the per-day columns."""
+    keys = ["sku", "warehouse"] if level == "cell" else ["sku"]
+    return frame.group_by(*keys, "month").agg(nw.col(*columns).sum())
+
+
+_LOST_COLUMNS = ("lost_gmv", "lost_units", "oos_cell_days", "no_reference_cell_days")
+_PATHS = {   # (kpi, definition) → (numpy arrays, lazy frame, per-day additive columns)
+    ("availability", "sku_level"): (_sku_level_arrays, _sku_level_frame, ("in_stock_sku_days", "pool_sku_days")),
+    ("availability", "cell_level"): (_cell_level_arrays, _cell_level_frame,
+                                     ("in_stock_cell_days", "pool_cell_days")),
+    ("availability", "demand_weighted"): (_demand_weighted_arrays, _demand_weighted_frame,
+                                          ("in_stock_weight", "weight_total", "zero_weight_cell_days")),
+    **{("low_cover", b): (_low_cover_arrays(b), _low_cover_frame(b), ("low_cover_sku_days", "pool_sku_days"))
+       for b in ("trailing", "forward")},
+    **{("lost_sales", m): (_lost_sales_arrays(m), _lost_sales_frame(m), _LOST_COLUMNS)
+       for m in ("historical_average", "traffic_conversion")},
+}
 
 
 # --------------------------------------------------------------------------- detail
@@ -525,18 +749,27 @@ def _detail(cube: _Cube, level: str, arrays: dict[str, np.ndarray]) -> nw.DataFr
     for name, arr in arrays.items():
         summed = _reduce_months(arr, cube.month_starts).reshape(-1)[keep]
         data[name] = summed.astype(np.int64) if arr.dtype == bool else summed
+    if not keep.any():      # an empty pool: typed empty text columns (polars cannot sort object columns)
+        data.update({k: np.zeros(0, dtype=str) for k in (*keys, "month")})
     return nw.from_dict(data, backend=cube.implementation)
 
 
-def _stats(arrays_of, network: bool = False):
+def _stats(kpi: str, definition: str, network: bool = False):
+    """stats of a definition: the numpy arrays of the cube in memory, the lazy frames elsewhere,
+    summed per entity × month."""
+    arrays_of, frame_of, columns = _PATHS[(kpi, definition)]
+
     def stats(ctx, p, by):
         if network and "warehouse" in by:
             raise KpiError("sku_level is a network-level definition (a SKU counts as available when any "
                            "warehouse has it), so it cannot be grouped by warehouse; use cell_level or "
                            "demand_weighted for a per-warehouse view")
-        cube = _cube(ctx)
-        level, arrays = arrays_of(ctx, cube)
-        return _detail(cube, level, arrays)
+        if _use_cube(ctx):
+            cube = _cube(ctx)
+            level, arrays = arrays_of(ctx, cube)
+            return _detail(cube, level, arrays)
+        level, frame = frame_of(ctx)
+        return _lazy_detail(level, frame, columns)
     return stats
 
 
@@ -555,30 +788,46 @@ def _context(dataset, kpi: Kpi, params: dict) -> Context:
     missing = missing_inputs(kpi, dataset)
     if missing:
         raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, kpi.resolve_params(params))
+    return Context(dataset, kpi.resolve_params(params), eager=False)
+
+
+def _out(frame: nw.DataFrame, ctx):
+    """A page helper's result: native to an in-memory dataset's backend, pandas otherwise."""
+    return frame.to_native() if _use_cube(ctx) else engines.to_pandas(frame)
 
 
 def daily_series(dataset, kpi: str = "availability", definitions: Iterable[str] | None = None,
                  **params):
     """Value per inventory day of each definition (long frame: date, month, definition, value and
-    the definition's additive columns) — the same per-day arrays the KPI pools, summed over the
-    pool of each day. Native frame of the dataset's backend."""
+    the definition's additive columns) — the same per-day quantities the KPI pools, summed over the
+    pool of each day. Native frame of an in-memory dataset's backend, pandas for DuckDB."""
     k = _KPIS[kpi] if kpi in _KPIS else None
     if k is None:
         raise KpiError(f"daily_series: {kpi!r} is not an availability KPI; valid: {', '.join(_KPIS)}")
     ctx = _context(dataset, k, params)
-    cube = _cube(ctx)
     chosen = [k.definition(d) for d in (definitions or [d.id for d in k.definitions])]
     frames = []
-    date_axis = cube.days.astype("datetime64[us]")
-    for d in chosen:
-        _, arrays = _ARRAYS[(k.id, d.id)](ctx, cube)
-        data = {"date": date_axis, "month": _month_labels(cube.days),
-                "definition": np.full(len(cube.days), d.id, dtype=object)}
-        data.update({name: arrays[name].sum(axis=0).astype(float) for name in d.sums})
-        frame = nw.from_dict(data, backend=cube.implementation)
-        frames.append(d.finish(frame).select("date", "month", "definition", "value", *d.sums))
-    return nw.concat(frames, how="diagonal").to_native()
+    with engines.using(dataset):
+        if _use_cube(ctx):
+            cube = _cube(ctx)
+            date_axis = cube.days.astype("datetime64[us]")
+            for d in chosen:
+                _, arrays = _PATHS[(k.id, d.id)][0](ctx, cube)
+                data = {"date": date_axis, "month": _month_labels(cube.days),
+                        "definition": np.full(len(cube.days), d.id, dtype=object)}
+                data.update({name: arrays[name].sum(axis=0).astype(float) for name in d.sums})
+                frame = nw.from_dict(data, backend=cube.implementation)
+                frames.append(d.finish(frame).select("date", "month", "definition", "value", *d.sums))
+        else:
+            days = ctx.table("inventory").select("date").unique().with_columns(month=month_of("date"))
+            for d in chosen:
+                _, per_day = _PATHS[(k.id, d.id)][1](ctx)
+                sums = per_day.group_by("date").agg(nw.col(*d.sums).sum())
+                frame = (days.join(sums, on="date", how="left")
+                         .with_columns(nw.col(*d.sums).cast(nw.Float64).fill_null(0.0), definition=nw.lit(d.id)))
+                frames.append(engines.collect(d.finish(frame).select("date", "month", "definition", "value",
+                                                                      *d.sums).sort("date")))
+    return _out(nw.concat(frames, how="diagonal"), ctx)
 
 
 def in_stock_matrix(dataset, *, month: str | None = None, top: int | None = None, sort: str = "demand",
@@ -590,13 +839,59 @@ def in_stock_matrix(dataset, *, month: str | None = None, top: int | None = None
     that span. ``top`` keeps the N SKUs of highest demand (ties by sku); ``sort`` orders SKUs by
     ``demand`` (descending), ``availability`` (the SKU's pooled share ascending: worst first,
     ties by demand) or ``sku``; ``order`` is the SKU's position. Parameters are the availability
-    KPI's (lifecycles, classes, …).
+    KPI's (lifecycles, classes, …). Native frame of an in-memory dataset's backend, pandas for DuckDB.
     """
     if sort not in ("demand", "availability", "sku"):
         raise KpiError(f"in_stock_matrix: sort must be demand, availability or sku, not {sort!r}")
     if top is not None and top < 1:
         raise KpiError("in_stock_matrix: top must be at least 1")
     ctx = _context(dataset, AVAILABILITY, params)
+    with engines.using(dataset):
+        cells = _matrix_cells(ctx, month) if not _use_cube(ctx) else _cube_matrix_cells(ctx, month)
+        skus, cell_sku, warehouse, pool, in_stock, first, last = cells
+        demand = np.zeros(len(skus))
+        if ctx.has("sales") and len(skus):
+            sales = (ctx.table("sales").join(_pool(ctx), on="sku", how="semi")
+                     .filter(nw.col("date") >= first, nw.col("date") <= last)
+                     .with_columns(nw.col("units").cast(nw.Float64).fill_null(0.0))
+                     .group_by("sku").agg(nw.col("units").sum()))
+            got = engines.collect(sales)
+            s, _ = _codes(got["sku"], skus)
+            ok = s >= 0
+            demand[s[ok]] = got["units"].to_numpy().astype(float)[ok]
+        classes = engines.collect(ctx.skus.select("sku", "abc_class"))
+        classes = dict(zip(_strings(classes["sku"]), classes["abc_class"].to_list()))
+    sku_pool = np.bincount(cell_sku, weights=pool, minlength=len(skus))
+    sku_in = np.bincount(cell_sku, weights=in_stock, minlength=len(skus))
+    sku_share = np.divide(sku_in, sku_pool, out=np.full(len(skus), np.nan), where=sku_pool > 0)
+    ids = np.flatnonzero(sku_pool > 0)
+    by_demand = ids[np.lexsort((skus[ids], -demand[ids]))]        # skus are sorted: ties by sku
+    if top is not None:
+        ids = np.sort(by_demand[:top])
+    if sort == "demand":
+        chosen = set(ids.tolist())
+        ordered = [i for i in by_demand.tolist() if i in chosen]
+    elif sort == "availability":
+        ordered = ids[np.lexsort((skus[ids], -demand[ids], sku_share[ids]))].tolist()
+    else:
+        ordered = sorted(ids.tolist())
+    rank = np.full(len(skus), -1)
+    rank[np.asarray(ordered, dtype=int)] = np.arange(len(ordered))
+    c = np.flatnonzero((pool > 0) & (rank[cell_sku] >= 0))
+    sku = skus[cell_sku[c]]
+    data = {"sku": sku, "warehouse": warehouse[c],
+            "abc_class": np.array([classes.get(s) for s in sku], dtype=object),
+            "in_stock_days": in_stock[c].astype(np.int64), "pool_days": pool[c].astype(np.int64),
+            "share": in_stock[c] / pool[c],
+            "sku_demand": demand[cell_sku[c]].astype(float),
+            "sku_share": sku_share[cell_sku[c]], "order": rank[cell_sku[c]].astype(np.int64)}
+    backend = ctx.table("inventory").implementation if _use_cube(ctx) else nw.Implementation.PANDAS
+    return _out(nw.from_dict(data, backend=backend).sort("order", "warehouse"), ctx)
+
+
+def _cube_matrix_cells(ctx, month: str | None):
+    """(pool SKUs, cell → SKU index, cell warehouse, listed days, in-stock days, first and last day
+    of the span) over the inventory days of ``month`` (all when None), from the cube."""
     cube = _cube(ctx)
     cols = np.ones(len(cube.days), dtype=bool)
     if month is not None:
@@ -604,45 +899,28 @@ def in_stock_matrix(dataset, *, month: str | None = None, top: int | None = None
         if not cols.any():
             raise KpiError(f"in_stock_matrix: no inventory day in month {month!r}")
     listed = cube.listed[:, cols]
-    pool = listed.sum(axis=1)
-    in_stock = (listed & cube.in_stock[:, cols]).sum(axis=1)
-    demand = np.zeros(len(cube.skus))
-    if ctx.has("sales") and cols.any() and len(cube.skus):
-        sales = ctx.table("sales")
-        span = cube.days[cols]
-        date = _days_of(sales["date"])
-        s, _ = _codes(sales["sku"], cube.skus)
-        ok = (s >= 0) & (date >= span[0]) & (date <= span[-1])
-        demand = np.bincount(s[ok], weights=_numbers(sales, "units")[ok], minlength=len(cube.skus))
-    sku_pool = np.bincount(cube.cell_sku, weights=pool, minlength=len(cube.skus))
-    sku_in = np.bincount(cube.cell_sku, weights=in_stock, minlength=len(cube.skus))
-    sku_share = np.divide(sku_in, sku_pool, out=np.full(len(cube.skus), np.nan), where=sku_pool > 0)
-    present = sku_pool > 0
-    ids = np.flatnonzero(present)
-    by_demand = ids[np.lexsort((cube.skus[ids], -demand[ids]))]        # cube.skus is sorted: ties by sku
-    if top is not None:
-        ids = np.sort(by_demand[:top])
-    if sort == "demand":
-        chosen = set(ids.tolist())
-        ordered = [i for i in by_demand.tolist() if i in chosen]
-    elif sort == "availability":
-        ordered = ids[np.lexsort((cube.skus[ids], -demand[ids], sku_share[ids]))].tolist()
-    else:
-        ordered = sorted(ids.tolist())
-    rank = np.full(len(cube.skus), -1)
-    rank[np.asarray(ordered, dtype=int)] = np.arange(len(ordered))
-    rows = (pool > 0) & (rank[cube.cell_sku] >= 0)
-    classes = dict(zip(_strings(ctx.skus["sku"]), ctx.skus["abc_class"].to_list()))
-    c = np.flatnonzero(rows)
-    sku = cube.skus[cube.cell_sku[c]]
-    data = {"sku": sku, "warehouse": cube.warehouses[cube.cell_wh[c]],
-            "abc_class": np.array([classes.get(s) for s in sku], dtype=object),
-            "in_stock_days": in_stock[c].astype(np.int64), "pool_days": pool[c].astype(np.int64),
-            "share": in_stock[c] / pool[c],
-            "sku_demand": demand[cube.cell_sku[c]].astype(float),
-            "sku_share": sku_share[cube.cell_sku[c]], "order": rank[cube.cell_sku[c]].astype(np.int64)}
-    frame = nw.from_dict(data, backend=cube.implementation).sort("order", "warehouse")
-    return frame.to_native()
+    span = cube.days[cols].astype("datetime64[us]").astype(object)
+    warehouse = cube.warehouses[cube.cell_wh] if len(cube.warehouses) else np.zeros(0, dtype=object)
+    return (cube.skus, cube.cell_sku, warehouse, listed.sum(axis=1).astype(float),
+            (listed & cube.in_stock[:, cols]).sum(axis=1).astype(float),
+            span[0] if len(span) else None, span[-1] if len(span) else None)
+
+
+def _matrix_cells(ctx, month: str | None):
+    """The same as ``_cube_matrix_cells`` from the lazy cell-days (one small row per pool cell)."""
+    days = ctx.table("inventory").select("date").unique()
+    cells = _cell_days(ctx)
+    if month is not None:
+        days = days.filter(month_of("date") == month)
+        if not ctx.count(days):
+            raise KpiError(f"in_stock_matrix: no inventory day in month {month!r}")
+        cells = cells.filter(nw.col("month") == month)
+    span = collect_row(days, first=nw.col("date").min(), last=nw.col("date").max())
+    got = engines.collect(cells.group_by("sku", "warehouse").agg(
+        pool=nw.len().cast(nw.Float64), in_stock=(nw.col("sellable") > 0).cast(nw.Float64).sum()))
+    cell_sku, skus = _codes(got["sku"]) if len(got) else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+    return (skus, cell_sku, _strings(got["warehouse"]), got["pool"].to_numpy().astype(float),
+            got["in_stock"].to_numpy().astype(float), span["first"], span["last"])
 
 
 def gap_breakdown(dataset, **params):
@@ -657,8 +935,27 @@ def gap_breakdown(dataset, **params):
       weight_concentration = their ratio (> 1: stock-outs hit the cells that sell);
     - zero_weight_cell_days, zero_weight_oos_cell_days: pool cell-days with no sales in the window,
       which demand_weighted does not see (a long stock-out sells nothing, so it fades away).
+
+    Native frame of an in-memory dataset's backend, pandas for DuckDB.
     """
     ctx = _context(dataset, AVAILABILITY, params)
+    with engines.using(dataset):
+        row = _cube_gaps(ctx) if _use_cube(ctx) else _lazy_gaps(ctx)
+    row["covered_share"] = row["covered_oos_cell_days"] / row["oos_cell_days"] if row["oos_cell_days"] else math.nan
+    total, out_weight = row.pop("weight_total"), row.pop("oos_weight")
+    row["oos_weight_share"] = out_weight / total if total else math.nan
+    count_share = row["oos_cell_days"] / row["pool_cell_days"] if row["pool_cell_days"] else math.nan
+    row["oos_count_share"] = count_share
+    row["weight_concentration"] = (row["oos_weight_share"] / count_share
+                                   if count_share and not math.isnan(count_share) else math.nan)
+    order = ["pool_cell_days", "oos_cell_days", "pool_sku_days", "oos_sku_days", "covered_oos_cell_days",
+             "covered_share", "zero_weight_cell_days", "zero_weight_oos_cell_days", "oos_weight_share",
+             "oos_count_share", "weight_concentration"]
+    backend = ctx.table("inventory").implementation if _use_cube(ctx) else nw.Implementation.PANDAS
+    return _out(nw.from_dict({k: [row[k]] for k in order}, backend=backend), ctx)
+
+
+def _cube_gaps(ctx) -> dict:
     cube = _cube(ctx)
     listed, in_stock = cube.listed, cube.in_stock
     oos = listed & ~in_stock
@@ -667,24 +964,36 @@ def gap_breakdown(dataset, **params):
     covered = oos & sku_in[cube.cell_sku] if len(cube.skus) else oos
     row = {"pool_cell_days": int(listed.sum()), "oos_cell_days": int(oos.sum()),
            "pool_sku_days": int(sku_listed.sum()), "oos_sku_days": int((sku_listed & ~sku_in).sum()),
-           "covered_oos_cell_days": int(covered.sum())}
-    row["covered_share"] = row["covered_oos_cell_days"] / row["oos_cell_days"] if row["oos_cell_days"] else math.nan
-    weights = {}
+           "covered_oos_cell_days": int(covered.sum()), "zero_weight_cell_days": 0,
+           "zero_weight_oos_cell_days": 0, "weight_total": 0.0, "oos_weight": 0.0}
     if ctx.has("sales"):
         _, weights = _demand_weighted_arrays(ctx, cube)
-    if weights:
         total = float(weights["weight_total"].sum())
-        out_weight = total - float(weights["in_stock_weight"].sum())
         zero = weights["zero_weight_cell_days"]
         row.update(zero_weight_cell_days=int(zero.sum()), zero_weight_oos_cell_days=int((zero & oos).sum()),
-                   oos_weight_share=out_weight / total if total else math.nan)
-    else:
-        row.update(zero_weight_cell_days=0, zero_weight_oos_cell_days=0, oos_weight_share=math.nan)
-    count_share = row["oos_cell_days"] / row["pool_cell_days"] if row["pool_cell_days"] else math.nan
-    row["oos_count_share"] = count_share
-    row["weight_concentration"] = (row["oos_weight_share"] / count_share
-                                   if count_share and not math.isnan(count_share) else math.nan)
-    return nw.from_dict({k: [v] for k, v in row.items()}, backend=cube.implementation).to_native()
+                   weight_total=total, oos_weight=total - float(weights["in_stock_weight"].sum()))
+    return row
+
+
+def _lazy_gaps(ctx) -> dict:
+    out = nw.col("sellable") <= 0
+    skus = _sku_days(ctx).select("sku", "day", sku_in=(nw.col("sellable") > 0).cast(nw.Int64))
+    cells = collect_row(_cell_days(ctx).join(skus, on=["sku", "day"], how="left"),
+                        pool=nw.len(), oos=out.cast(nw.Int64).sum(),
+                        covered=(out.cast(nw.Int64) * nw.col("sku_in")).sum())
+    sku_days = collect_row(skus, pool=nw.len(), oos=(1 - nw.col("sku_in")).sum())
+    row = {"pool_cell_days": int(cells["pool"] or 0), "oos_cell_days": int(cells["oos"] or 0),
+           "pool_sku_days": int(sku_days["pool"] or 0), "oos_sku_days": int(sku_days["oos"] or 0),
+           "covered_oos_cell_days": int(cells["covered"] or 0), "zero_weight_cell_days": 0,
+           "zero_weight_oos_cell_days": 0, "weight_total": 0.0, "oos_weight": 0.0}
+    if ctx.has("sales"):
+        w = collect_row(_weights(ctx), total=nw.col("weight_total").sum(), inside=nw.col("in_stock_weight").sum(),
+                        zero=nw.col("zero_weight_cell_days").sum(),
+                        zero_oos=(nw.col("zero_weight_cell_days") * out.cast(nw.Int64)).sum())
+        total = float(w["total"] or 0.0)
+        row.update(zero_weight_cell_days=int(w["zero"] or 0), zero_weight_oos_cell_days=int(w["zero_oos"] or 0),
+                   weight_total=total, oos_weight=total - float(w["inside"] or 0.0))
+    return row
 
 
 def usable_definitions(dataset, kpi: str) -> tuple[str, ...]:
@@ -698,8 +1007,11 @@ def usable_definitions(dataset, kpi: str) -> tuple[str, ...]:
     def has_views() -> bool:
         if "sales" not in tables:
             return False
-        frame = nw.from_native(tables["sales"], eager_only=True)
-        return "page_views" in frame.columns and frame["page_views"].null_count() < len(frame)
+        frame = engines.lazy(tables["sales"])
+        if "page_views" not in frame.collect_schema().names():
+            return False
+        with engines.using(dataset):
+            return bool(engines.scalar(frame, nw.col("page_views").count()))
 
     needs = {"demand_weighted": lambda: "sales" in tables, "forward": lambda: "plans" in tables,
              "traffic_conversion": has_views}
@@ -786,7 +1098,7 @@ AVAILABILITY = Kpi(
                         "out is 98%.", "只要任一仓有良品可售库存, 该 SKU 即算在架: 100 个品两个没货, 在架率 98%。"),
                    L10n("Any warehouse can ship to the whole country, so a stock-out in one warehouse is "
                         "covered by another.", "各仓可以一仓发全国, 某仓缺货可由其他仓补位。"),
-                   stats=_stats(_sku_level_arrays, network=True),
+                   stats=_stats("availability", "sku_level", network=True),
                    finish=_share("in_stock_sku_days", "pool_sku_days"),
                    sums=("in_stock_sku_days", "pool_sku_days"), helpers=("in_stock_sku_days", "pool_sku_days"),
                    params=_POOL),
@@ -799,7 +1111,7 @@ AVAILABILITY = Kpi(
                         "在架率 98.5%。"),
                    L10n("Warehouses cannot stand in for each other: each forward warehouse covers its own "
                         "delivery area.", "仓之间无法替代发货, 各前置仓各自覆盖一定配送范围。"),
-                   stats=_stats(_cell_level_arrays), finish=_share("in_stock_cell_days", "pool_cell_days"),
+                   stats=_stats("availability", "cell_level"), finish=_share("in_stock_cell_days", "pool_cell_days"),
                    sums=("in_stock_cell_days", "pool_cell_days"),
                    helpers=("in_stock_cell_days", "pool_cell_days"), params=_POOL),
         Definition("demand_weighted", L10n("Demand-weighted availability", "销量加权在架率"),
@@ -813,7 +1125,7 @@ AVAILABILITY = Kpi(
                         "rates. Beware: a cell out for the whole window sold nothing and weighs 0.",
                         "简单在架率对不同 SKU 没有权重概念, 看不出缺货金额大小; 此口径由爆品主导, "
                         "类似文章的 A 类 / AB 类缺货率。注意: 整个窗口都缺货的格子没有销量, 权重为 0。"),
-                   stats=_stats(_demand_weighted_arrays), finish=_share("in_stock_weight", "weight_total"),
+                   stats=_stats("availability", "demand_weighted"), finish=_share("in_stock_weight", "weight_total"),
                    sums=("in_stock_weight", "weight_total"), helpers=("in_stock_weight", "weight_total"),
                    params=(*_POOL, "window")),
     ),
@@ -836,7 +1148,7 @@ LOW_COVER = Kpi(
                    L10n("Days the stock lasts at the recent sales pace.", "按近期销售节奏, 库存还能卖几天。"),
                    L10n("No neutral, stable sales plan exists: past sales are objective and hard to "
                         "manipulate.", "没有中性稳定的销售计划时: 历史日均销售客观、不易被操纵。"),
-                   stats=_stats(_low_cover_arrays("trailing")),
+                   stats=_stats("low_cover", "trailing"),
                    finish=_share("low_cover_sku_days", "pool_sku_days"),
                    sums=("low_cover_sku_days", "pool_sku_days"), helpers=("low_cover_sku_days", "pool_sku_days"),
                    params=("days", "window", *_POOL)),
@@ -848,7 +1160,7 @@ LOW_COVER = Kpi(
                    L10n("The article's DOS: a neutral, stable sales plan exists (90–110% achievement), and "
                         "you want to act before the stock-out.",
                         "文章的 DOS 定义: 有一版中性稳定的销售计划 (达成率 90–110%), 希望在缺货之前行动。"),
-                   stats=_stats(_low_cover_arrays("forward")),
+                   stats=_stats("low_cover", "forward"),
                    finish=_share("low_cover_sku_days", "pool_sku_days"),
                    sums=("low_cover_sku_days", "pool_sku_days"), helpers=("low_cover_sku_days", "pool_sku_days"),
                    params=("days", "window", *_POOL)),
@@ -877,7 +1189,7 @@ LOST_SALES = Kpi(
                         "rarely bought again (apparel, bags) and can push purchasing too high.",
                         "简单, 不需要流量数据。但没有考虑消费者疲劳度, 对不太回购的服饰箱包类会过度填补, "
                         "显示出过大的缺货金额, 引导过大的采购。"),
-                   stats=_stats(_lost_sales_arrays("historical_average")), finish=_lost_finish,
+                   stats=_stats("lost_sales", "historical_average"), finish=_lost_finish,
                    sums=("lost_gmv", "lost_units", "oos_cell_days"), helpers=("lost_units", "oos_cell_days"),
                    params=("window", *_POOL)),
         Definition("traffic_conversion", L10n("Page views × conversion", "页面流量 × 历史转化率"),
@@ -891,21 +1203,12 @@ LOST_SALES = Kpi(
                         "estimate needs calibration by the algorithm team.",
                         "有按品的页面浏览数据时: 用真实的需求信号。但售罄商品只能从搜索、收藏或购物车进入, "
                         "流量偏低, 需要算法模拟修正。"),
-                   stats=_stats(_lost_sales_arrays("traffic_conversion")), finish=_lost_finish,
+                   stats=_stats("lost_sales", "traffic_conversion"), finish=_lost_finish,
                    sums=("lost_gmv", "lost_units", "oos_cell_days"), helpers=("lost_units", "oos_cell_days"),
                    params=("window", *_POOL)),
     ),
     dims=("warehouse",))
 
 _KPIS = {k.id: k for k in (AVAILABILITY, LOW_COVER, LOST_SALES)}
-_ARRAYS = {
-    ("availability", "sku_level"): _sku_level_arrays,
-    ("availability", "cell_level"): _cell_level_arrays,
-    ("availability", "demand_weighted"): _demand_weighted_arrays,
-    ("low_cover", "trailing"): _low_cover_arrays("trailing"),
-    ("low_cover", "forward"): _low_cover_arrays("forward"),
-    ("lost_sales", "historical_average"): _lost_sales_arrays("historical_average"),
-    ("lost_sales", "traffic_conversion"): _lost_sales_arrays("traffic_conversion"),
-}
 
 KPIS = (AVAILABILITY, LOW_COVER, LOST_SALES)
