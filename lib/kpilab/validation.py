@@ -309,6 +309,12 @@ def _materialise(frame: nw.LazyFrame) -> nw.LazyFrame:
     return frame
 
 
+def _distinct(frame: nw.LazyFrame, *columns: str) -> nw.LazyFrame:
+    """The distinct values of ``columns``, as a group-by: narwhals' ``unique`` on DuckDB numbers
+    the rows of each value with a window function, which sorts the whole table (9× slower)."""
+    return frame.group_by(*columns).agg(nw.len().alias("__count")).select(*columns)
+
+
 def _with(frame: nw.LazyFrame, columns: list[nw.Expr]) -> nw.LazyFrame:
     """``with_columns``, which refuses an empty list (a table with no contract column)."""
     return frame.with_columns(*columns) if columns else frame
@@ -583,9 +589,9 @@ class _TableCheck:
         known = self._reference("orders", "sub_order_id")
         if self.name == "returns" and known is not None:
             # the orders' ids that returns name (a semi join on the returns' distinct ids)
-            ids = work.select(_v("sub_order_id")).unique()
-            hits = (known.select(nw.col("sub_order_id").alias(_v("sub_order_id")))
-                    .join(ids, on=_v("sub_order_id"), how="semi").unique())
+            ids = _distinct(work, _v("sub_order_id"))
+            hits = _distinct(known.select(nw.col("sub_order_id").alias(_v("sub_order_id")))
+                             .join(ids, on=_v("sub_order_id"), how="semi"), _v("sub_order_id"))
             work = work.join(hits.with_columns(nw.lit(True).alias("__order")),
                              on=_v("sub_order_id"), how="left")
             rules.append(_Rule("sub_order_id", ~nw.col(_v("sub_order_id")).is_null()
@@ -772,8 +778,8 @@ class _TableCheck:
         known = self._reference(master, column)
         if known is None:
             return
-        hits = known.select(column).filter(~nw.col(column).is_null()).unique()
-        codes = typed.select(column).filter(~nw.col(column).is_null()).unique()
+        hits = _distinct(known.filter(~nw.col(column).is_null()), column)
+        codes = _distinct(typed.filter(~nw.col(column).is_null()), column)
         if not codes.join(hits, on=column, how="anti").select(nw.len()).collect().item():
             return  # every code is known: asked on the distinct codes, not joined row by row
         joined = typed.join(hits.with_columns(nw.lit(True).alias("__known")), on=column,
@@ -797,7 +803,7 @@ class _TableCheck:
         if orders is None:
             return
         # the orders of these returns only (a semi join), then each sub-order's first row
-        mine = orders.join(typed.select("sub_order_id").unique(), on="sub_order_id", how="semi")
+        mine = orders.join(_distinct(typed, "sub_order_id"), on="sub_order_id", how="semi")
         paid = mine.filter(nw.col(ROW) == nw.col(ROW).min().over("sub_order_id")).select(
             "sub_order_id", nw.col("paid_date").alias("__paid"))
         joined = typed.join(paid, on="sub_order_id", how="left")
@@ -812,12 +818,13 @@ class _TableCheck:
     def _check_batches_reconcile(self, batches: nw.LazyFrame, inventory: nw.LazyFrame) -> None:
         """Σ batch units per cell and batch date vs inventory on_hand_units (1% tolerance)."""
         cell = ["date", "sku", "warehouse"]
-        days = inventory.select("date").unique().join(batches.select("date").unique(),
-                                                      on="date", how="inner")
+        days = _distinct(inventory, "date").join(_distinct(batches, "date"), on="date",
+                                                 how="inner")
         lots = (batches.join(days, on="date", how="semi").group_by(*cell)
                 .agg(nw.col("units").sum()))
         stock = inventory.join(days, on="date", how="semi").select(*cell, "on_hand_units")
-        cells = nw.concat([lots.select(cell), stock.select(cell)], how="vertical").unique()
+        cells = _distinct(nw.concat([lots.select(cell), stock.select(cell)], how="vertical"),
+                          *cell)
         both = (cells.join(lots, on=cell, how="left").join(stock, on=cell, how="left")
                 .with_columns(nw.col("units").fill_null(0.0), nw.col("on_hand_units").fill_null(0.0)))
         off = both.filter((nw.col("units") - nw.col("on_hand_units")).abs()
