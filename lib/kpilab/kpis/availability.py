@@ -1125,7 +1125,7 @@ AVAILABILITY = Kpi(
                         "rates. Beware: a cell out for the whole window sold nothing and weighs 0.",
                         "简单在架率对不同 SKU 没有权重概念, 看不出缺货金额大小; 此口径由爆品主导, "
                         "类似文章的 A 类 / AB 类缺货率。注意: 整个窗口都缺货的格子没有销量, 权重为 0。"),
-                   stats=_stats("availability", "demand_weighted"), finish=_share("in_stock_weight", "weight_total"),
+                   daily_sales=True, stats=_stats("availability", "demand_weighted"), finish=_share("in_stock_weight", "weight_total"),
                    sums=("in_stock_weight", "weight_total"), helpers=("in_stock_weight", "weight_total"),
                    params=(*_POOL, "window")),
     ),
@@ -1148,7 +1148,7 @@ LOW_COVER = Kpi(
                    L10n("Days the stock lasts at the recent sales pace.", "按近期销售节奏, 库存还能卖几天。"),
                    L10n("No neutral, stable sales plan exists: past sales are objective and hard to "
                         "manipulate.", "没有中性稳定的销售计划时: 历史日均销售客观、不易被操纵。"),
-                   stats=_stats("low_cover", "trailing"),
+                   daily_sales=True, stats=_stats("low_cover", "trailing"),
                    finish=_share("low_cover_sku_days", "pool_sku_days"),
                    sums=("low_cover_sku_days", "pool_sku_days"), helpers=("low_cover_sku_days", "pool_sku_days"),
                    params=("days", "window", *_POOL)),
@@ -1189,7 +1189,7 @@ LOST_SALES = Kpi(
                         "rarely bought again (apparel, bags) and can push purchasing too high.",
                         "简单, 不需要流量数据。但没有考虑消费者疲劳度, 对不太回购的服饰箱包类会过度填补, "
                         "显示出过大的缺货金额, 引导过大的采购。"),
-                   stats=_stats("lost_sales", "historical_average"), finish=_lost_finish,
+                   daily_sales=True, stats=_stats("lost_sales", "historical_average"), finish=_lost_finish,
                    sums=("lost_gmv", "lost_units", "oos_cell_days"), helpers=("lost_units", "oos_cell_days"),
                    params=("window", *_POOL)),
         Definition("traffic_conversion", L10n("Page views × conversion", "页面流量 × 历史转化率"),
@@ -1203,7 +1203,7 @@ LOST_SALES = Kpi(
                         "estimate needs calibration by the algorithm team.",
                         "有按品的页面浏览数据时: 用真实的需求信号。但售罄商品只能从搜索、收藏或购物车进入, "
                         "流量偏低, 需要算法模拟修正。"),
-                   stats=_stats("lost_sales", "traffic_conversion"), finish=_lost_finish,
+                   daily_sales=True, stats=_stats("lost_sales", "traffic_conversion"), finish=_lost_finish,
                    sums=("lost_gmv", "lost_units", "oos_cell_days"), helpers=("lost_units", "oos_cell_days"),
                    params=("window", *_POOL)),
     ),
