@@ -78,17 +78,27 @@ def _costs(ctx) -> nw.LazyFrame:
 
 
 def _gmv(ctx) -> nw.LazyFrame:
-    """Σ sales.gmv per (month, warehouse)."""
-    return ctx.shared(("logistics_gmv",), lambda: with_month(
-        ctx.table("sales").group_by("date", "warehouse").agg(nw.col("gmv").sum()), "date")
-        .group_by("month", "warehouse").agg(nw.col("gmv").sum()))
+    """Σ sales.gmv per (month, warehouse), from Σ per (day, warehouse) computed once (``with_month``
+    reads its frame twice)."""
+    daily = ctx.shared(("logistics_daily_gmv",), lambda: (
+        ctx.table("sales").group_by("date", "warehouse").agg(nw.col("gmv").sum())))
+    return ctx.shared(("logistics_gmv",), lambda: (
+        with_month(daily, "date").group_by("month", "warehouse").agg(nw.col("gmv").sum())))
+
+
+def _orders(ctx) -> nw.LazyFrame:
+    """The columns of ``orders`` both KPIs read, computed once per dataset: the steps below read
+    the table several times (self-joins), and on DuckDB each read would run the loader's
+    cleaning of every row again."""
+    return ctx.shared(("logistics_orders",), lambda: ctx.table("orders").select(
+        "sub_order_id", "order_id", "paid_date", "sku", "customer_region", "warehouse"))
 
 
 def _order_cells(ctx) -> nw.LazyFrame:
     """Distinct (order_id, month, warehouse) of paid orders; a blank warehouse is NO_WAREHOUSE."""
     def build():
         blank = nw.col("warehouse").is_null() | (nw.col("warehouse").str.strip_chars() == "")
-        orders = (ctx.table("orders").select("order_id", "paid_date", "warehouse")
+        orders = (_orders(ctx).select("order_id", "paid_date", "warehouse")
                   .with_columns(nw.when(blank).then(nw.lit(NO_WAREHOUSE)).otherwise(nw.col("warehouse"))
                                 .alias("warehouse")).unique())
         return with_month(orders, "paid_date").select("order_id", "month", "warehouse").unique()
@@ -271,7 +281,7 @@ def fulfilment_lines(ctx) -> nw.LazyFrame:
     Whether a sub-order is excluded or local depends only on its (warehouse, customer_region), so
     the text is trimmed and compared once per distinct pair and joined back (null-safe keys)."""
     def build():
-        orders = ctx.table("orders")
+        orders = _orders(ctx)
         skus = ctx.table("skus").select("sku", "split_warehouse")
         n = ctx.count(orders.join(skus, on="sku", how="anti"))
         if n:
