@@ -37,9 +37,13 @@ Reading of the spec:
 - A sub-order whose SKU is not in ``skus`` still counts; grouped by a skus column it falls in the
   group whose value is empty.
 
+Written once as narwhals lazy code: counted refunds, paid cohorts, the lag histogram and the
+maturity shares F(age) (a ``cum_sum`` window over lags and ages) are computed on the dataset's
+engine (pandas, polars or DuckDB); notes read counts and dates with ``ctx.count`` / ``ctx.scalar``.
+
 Page helpers (tested here, used by the Quality page and notebook 02): ``refund_lag_distribution``,
-``keyword_reclassification``, ``group_rates``, ``monthly_summary``, ``rate_intervals``,
-``flag_rates``, ``lines_from_table``.
+``keyword_reclassification``, ``group_rates`` (run on the engine, return pandas), and
+``monthly_summary``, ``rate_intervals``, ``flag_rates``, ``lines_from_table`` (on result tables).
 """
 
 from __future__ import annotations
