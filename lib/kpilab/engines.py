@@ -100,7 +100,9 @@ def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
     if frame.implementation is nw.Implementation.DUCKDB:
         name = f"kpilab_tmp_{next(_TEMP_NAMES)}"
         native.to_table(name)
-        return nw.from_native(native.query("kpilab_self", f"select * from {name}"))
+        connection = getattr(native, "_con", None)   # reading the table back directly binds no old plan
+        return nw.from_native(connection.table(name) if connection is not None
+                              else native.query("kpilab_self", f"select * from {name}"))
     if is_spark(frame):
         return nw.from_native(_floats(frame).to_native().localCheckpoint(eager=True))
     return frame.collect().lazy()
