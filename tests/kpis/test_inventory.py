@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpilab import KpiError, compare, compute
+from kpilab import KpiError, compare, compute, engines
 from kpilab.kpis import get_kpi
 from kpilab.kpis.inventory import (dos_age_crosstab, dos_age_skus, growth_verdict, growth_with_verdict,
                                    promotion_months, slow_disagreements, slow_focus, slow_moving_sweep,
@@ -28,6 +28,11 @@ def day(n: int) -> pd.Timestamp:
 
 def native(frame) -> pd.DataFrame:
     return nw.from_native(frame, eager_only=True).to_pandas()
+
+
+def source(ds, name: str) -> pd.DataFrame:
+    """A dataset's table as pandas, on any engine (a DuckDB table is a relation, not a frame)."""
+    return engines.to_pandas(engines.lazy(ds.tables[name]))
 
 
 def inv_rows(rows) -> pd.DataFrame:
@@ -255,7 +260,7 @@ def test_slow_moving_by_month_reads_batches_per_snapshot(backend):
     # are after it, so February reads no batch (stock_age 0) — no earlier batch date exists.
     feb = pd.Timestamp("2024-02-29")
     inv = inv_rows([(feb, "C", "w1", 4, 4, 16.0)])
-    tables = {k: nw.from_native(v, eager_only=True).to_pandas() for k, v in ds.tables.items()}
+    tables = {k: source(ds, k) for k in ds.tables}
     tables["inventory"] = pd.concat([tables["inventory"], inv], ignore_index=True)
     ds2 = dataset(backend, **tables)
     t = table(ds2, "slow_moving", "stock_age", by=["month"], **SLOW_PARAMS)
@@ -550,8 +555,7 @@ CASES = [("inventory_value", value_data, {}), ("days_of_inventory", doi_data, {"
 
 
 def _shuffled(ds, backend, seed=3):
-    tables = {k: nw.from_native(v, eager_only=True).to_pandas().sample(frac=1, random_state=seed)
-              .reset_index(drop=True) for k, v in ds.tables.items()}
+    tables = {k: source(ds, k).sample(frac=1, random_state=seed).reset_index(drop=True) for k in ds.tables}
     return dataset(backend, **tables)
 
 
@@ -569,7 +573,7 @@ def test_row_order_invariance(backend, kpi, make, params):
 @pytest.mark.parametrize("kpi,make,params", CASES)
 def test_pooling_the_detail_gives_the_table(backend, kpi, make, params):
     ds = make(backend)
-    skus = nw.from_native(ds.tables["skus"], eager_only=True).to_pandas()[["sku", "category"]]
+    skus = source(ds, "skus")[["sku", "category"]]
     grouped, ungrouped = compare(ds, kpi, by=["category"], **params), compare(ds, kpi, **params)
     for d in get_kpi(kpi).definitions:
         r = grouped.results[d.id]
@@ -725,3 +729,24 @@ def test_sample_every_definition_computes(sample, kpi):
             assert np.isfinite(values).any(), (kpi, d)
     whole = compare(sample, kpi)
     assert all(len(native(r.table)) == 1 for r in whole.results.values())
+
+
+def test_lazy_demand_kernel_gives_the_numpy_results(monkeypatch):
+    """The two demand kernels (numpy: pandas' default; lazy: polars' and DuckDB's), each forced on
+    the same polars data: every demand-based definition gives the same table."""
+    import functools
+
+    from kpilab.engine import clear_shared
+    from kpilab.kpis import _demand, inventory
+
+    cases = [(slow_data, "slow_moving", d, SLOW_PARAMS) for d in ("dos_excess", "dos_whole", "dos_and_age")]
+    cases += [(doi_data, "days_of_inventory", "trailing", {"window": 3}), (doi_data, "days_of_inventory", "forward", {})]
+    runs = []
+    for kernel in ("numpy", "lazy"):
+        clear_shared()
+        monkeypatch.setattr(inventory, "demand_at", functools.partial(_demand.demand_at, kernel=kernel))
+        runs.append([native(compute(make("polars"), kpi, d, by=by, **params).table)
+                     for make, kpi, d, params in cases for by in ((), ("month",))])
+    clear_shared()
+    for numpy_table, lazy_table in zip(*runs):
+        pd.testing.assert_frame_equal(numpy_table, lazy_table, check_dtype=False, rtol=1e-12)

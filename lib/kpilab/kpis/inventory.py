@@ -7,7 +7,7 @@ snapshot day of the period instead. The snapshot days are the dates present in t
 table as a whole, so a group with no row on a snapshot day contributes 0 that day. Batches are
 read at the latest date of the batches table (over the whole table) on or before the snapshot.
 
-Demand per SKU (all warehouses) is ``kpilab.kpis._demand.daily_demand``: trailing(t) = Σ units
+Demand per SKU (all warehouses) is ``kpilab.kpis._demand.demand_at``: trailing(t) = Σ units
 of t−window+1 … t / window, or forward(t) from the people's plan, with no look-ahead. Days of
 sales DOS(t) = sellable / demand; +∞ when demand is 0 and units > 0; 0 when units are 0.
 
@@ -52,20 +52,14 @@ from typing import Iterable, Sequence
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from kpilab.kpis._common import NAN, day_number, month_number_of, month_str, ratio
-from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand
+from kpilab import engines
+from kpilab.kpis._common import NAN, as_date, day_number, month_of, month_str, ratio
+from kpilab.kpis._demand import DEMAND_WINDOW, demand_at
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param, Reference
 
-_EPOCH = dt.date(1970, 1, 1)
+LAZY = True     # TRANSITION marker, removed once every family is lazy
+
 SLOW_DEFINITIONS = ("dos_excess", "dos_whole", "stock_age", "dos_and_age")
-
-
-def _date_of(day: int) -> dt.date:
-    return _EPOCH + dt.timedelta(days=int(day))
-
-
-def _month_of_day(day: int) -> int:
-    return month_number_of(_date_of(day))
 
 
 def _month_expr(column: str = "date") -> nw.Expr:
@@ -74,38 +68,17 @@ def _month_expr(column: str = "date") -> nw.Expr:
     return col.dt.year().cast(nw.Int64) * 12 + col.dt.month().cast(nw.Int64) - 1
 
 
-def _frame(ctx, table: str, data: dict) -> nw.DataFrame:
-    return nw.from_dict(data, backend=ctx.table(table).implementation)
-
-
-def _snapshot_frame(ctx, table: str, days: Sequence[int]) -> nw.DataFrame:
-    """(day, month, date) for snapshot days: the key that labels detail rows."""
-    days = sorted(set(int(d) for d in days))
-    return _frame(ctx, table, {
-        "day": np.array(days, dtype=np.int64),
-        "month": [month_str(_month_of_day(d)) for d in days],
-        "date": [dt.datetime.combine(_date_of(d), dt.time()) for d in days]})
-
-
-def _with_month(ctx, table: str, frame: nw.DataFrame, column: str = "mn") -> nw.DataFrame:
-    """Replace a month-number column by the 'YYYY-MM' month column."""
-    numbers = sorted(int(m) for m in frame[column].unique().to_list())
-    labels = _frame(ctx, table, {column: np.array(numbers, dtype=np.int64),
-                                 "month": [month_str(m) for m in numbers]})
-    return frame.join(labels, on=column, how="left").drop(column)
-
-
-def _fill_value(ctx, frame: nw.DataFrame, units: str, table: str) -> nw.DataFrame:
+def _fill_value(ctx, frame: nw.LazyFrame, units: str, table: str) -> nw.LazyFrame:
     """Fill a blank ``value`` with units × unit_cost (the contract's default)."""
-    if "value" in frame.columns and frame["value"].null_count() == 0:
+    has_value = "value" in frame.collect_schema().names()
+    if has_value and not ctx.scalar(frame, nw.col("value").is_null().sum()):
         return frame
     if not ctx.has("skus"):
         raise KpiError(f"{table}.value is blank and there is no skus table to value units at cost")
-    costs = ctx.table("skus").select("sku", "unit_cost")
     default = nw.col(units) * nw.col("unit_cost")
-    out = frame.join(costs, on="sku", how="left")
-    out = out.with_columns(value=nw.coalesce(nw.col("value"), default) if "value" in frame.columns else default)
-    blank = out["value"].null_count()
+    out = frame.join(_unit_costs(ctx), on="sku", how="left")
+    out = out.with_columns(value=nw.coalesce(nw.col("value"), default) if has_value else default)
+    blank = ctx.scalar(out, nw.col("value").is_null().sum())
     if blank:
         ctx.note(f"{blank} {table} rows have no value and a SKU missing from skus: counted as 0.",
                  zh=f"{table} 中有 {blank} 行缺少 value, 且其 SKU 不在 skus 中: 按 0 计。")
@@ -115,145 +88,151 @@ def _fill_value(ctx, frame: nw.DataFrame, units: str, table: str) -> nw.DataFram
 # --------------------------------------------------------------------------- snapshots
 
 
-def _inventory(ctx) -> nw.DataFrame:
-    """Inventory rows with day and month numbers and a filled value."""
+def _inventory(ctx) -> nw.LazyFrame:
+    """Inventory rows with day and month numbers and a filled value (a query, not kept: each use
+    reads only the snapshot days or the sums it needs)."""
+    inv = _fill_value(ctx, ctx.table("inventory"), "on_hand_units", "inventory")
+    return inv.select("sku", "warehouse", "value", "sellable_units", day=day_number("date"), mn=_month_expr("date"))
+
+
+def _dates(ctx, table: str) -> nw.LazyFrame:
+    """The distinct dates of a table (inventory or batches): (day, mn, month, date)."""
+    return ctx.shared(("dates", table), lambda: ctx.table(table).select("date").unique().with_columns(
+        day=day_number("date"), mn=_month_expr("date"), month=month_of("date")))
+
+
+def _snapshots(ctx, table: str, monthly: bool) -> nw.LazyFrame:
+    """The snapshot days of a table: its last date, or the last date of each month.
+    Columns (day, mn, month, date): the key that labels detail rows."""
     def build():
-        inv = _fill_value(ctx, ctx.table("inventory"), "on_hand_units", "inventory")
-        return inv.select("sku", "warehouse", "value", "sellable_units",
-                          day=day_number("date"), mn=_month_expr("date"))
-    return ctx.shared(("inventory",), build)
+        dates = _dates(ctx, table)
+        last = dates.group_by("mn").agg(nw.col("day").max()) if monthly else dates.select(nw.col("day").max())
+        return dates.join(last.select("day"), on="day", how="semi")
+    return ctx.shared(("snapshots", table, monthly), build)
 
 
-def _inventory_days(ctx) -> np.ndarray:
-    """The snapshot days: distinct inventory dates (whole table), as sorted day numbers."""
-    return ctx.shared(("inventory_days",), lambda: np.unique(_inventory(ctx)["day"].to_numpy()).astype(np.int64))
+def _last_date(ctx, table: str) -> dt.date:
+    """The last date of a table (an empty table is an error)."""
+    last = ctx.scalar(ctx.table(table), nw.col("date").max())
+    if last is None:
+        raise KpiError(f"the {table} table has no rows")
+    return as_date(last)
 
 
-def snapshot_days(days: Iterable[int], monthly: bool) -> list[int]:
-    """The last day, or the last day of each month, among ``days`` (day numbers).
-
-    >>> d = [(dt.date(2024, m, x) - _EPOCH).days for m, x in [(1, 5), (1, 31), (2, 3), (2, 10)]]
-    >>> [str(_date_of(x)) for x in snapshot_days(d, monthly=True)]
-    ['2024-01-31', '2024-02-10']
-    >>> [str(_date_of(x)) for x in snapshot_days(d, monthly=False)]
-    ['2024-02-10']
-    """
-    days = sorted(set(int(d) for d in days))
-    if not days:
-        return []
+def _inventory_snapshots(ctx, monthly: bool) -> nw.LazyFrame:
+    last = _last_date(ctx, "inventory")
     if not monthly:
-        return [days[-1]]
-    last: dict[int, int] = {}
-    for d in days:
-        last[_month_of_day(d)] = d
-    return sorted(last.values())
+        ctx.note(f"Measured at the last inventory date, {last}.", zh=f"按最后一个库存日期 {last} 计量。")
+    return _snapshots(ctx, "inventory", monthly)
 
 
-def _inventory_snapshots(ctx, by) -> list[int]:
-    days = snapshot_days(_inventory_days(ctx), "month" in by)
-    if not days:
-        raise KpiError("the inventory table has no rows")
-    if "month" not in by:
-        ctx.note(f"Measured at the last inventory date, {_date_of(days[0])}.",
-                 zh=f"按最后一个库存日期 {_date_of(days[0])} 计量。")
-    return days
-
-
-def _batch_reads(ctx, snaps: Sequence[int]) -> nw.DataFrame:
-    """Batches read for each snapshot day: the batches of the latest batches date on or before
-    it (over the whole table). Columns: day (the snapshot), sku, warehouse, batch, status,
-    units, value, age = day − received_date, expiry_left = expiry_date − day (days; null if
-    no expiry)."""
+def _batch_reads(ctx, table: str, monthly: bool) -> nw.LazyFrame:
+    """Batches read for each snapshot day of ``table``: the batches of the latest batches date on
+    or before it (over the whole table). Columns: day (the snapshot), sku, warehouse, batch,
+    status, units, value, age = day − received_date, expiry_left = expiry_date − day (days;
+    null if no expiry)."""
     def build():
         batches = _fill_value(ctx, ctx.table("batches"), "units", "batches")
-        bdays = np.unique(batches.select(b=day_number("date"))["b"].to_numpy()).astype(np.int64)
-        pairs = []
-        for s in snaps:
-            k = np.searchsorted(bdays, s, side="right") - 1
-            if k < 0:
-                ctx.note(f"No batch snapshot on or before {_date_of(s)}: no batch is counted that day.",
-                         zh=f"{_date_of(s)} 当天及之前没有批次快照: 当天不计任何批次。")
-                continue
-            if bdays[k] != s:
-                ctx.note(f"Batches for {_date_of(s)} are read at {_date_of(bdays[k])}, the latest batch "
-                         "snapshot on or before it.",
-                         zh=f"{_date_of(s)} 的批次按 {_date_of(bdays[k])} 读取, 即当天或之前最近的批次快照。")
-            pairs.append((int(bdays[k]), int(s)))
-        reads = _frame(ctx, "batches", {"bday": np.array([p[0] for p in pairs], dtype=np.int64),
-                                        "day": np.array([p[1] for p in pairs], dtype=np.int64)})
-        has_expiry = "expiry_date" in batches.columns
+        snaps = _snapshots(ctx, table, monthly)
+        bdays = _dates(ctx, "batches").select(bday=nw.col("day"))
+        reads = (snaps.select("day").join(bdays, how="cross").filter(nw.col("bday") <= nw.col("day"))
+                 .group_by("day").agg(nw.col("bday").max()))
+        _note_reads(ctx, snaps, reads)
+        names = batches.collect_schema().names()
         # float days: a blank expiry_date stays empty (NaN / null), an integer cast would fail
         epoch = dt.datetime(1970, 1, 1)
-        expiry = ((nw.col("expiry_date") - epoch).dt.total_seconds() / 86400.0 if has_expiry
+        expiry = ((nw.col("expiry_date") - epoch).dt.total_seconds() / 86400.0 if "expiry_date" in names
                   else nw.lit(None, dtype=nw.Float64)).alias("expiry_day")
-        status = nw.col("status") if "status" in batches.columns else nw.lit("sellable")
+        status = nw.col("status") if "status" in names else nw.lit("sellable")
         out = (batches.with_columns(bday=day_number("date"))
                .join(reads, on="bday", how="inner")
                .select("day", "sku", "warehouse", "batch", "units", "value",
                        status.alias("status"), received_day=day_number("received_date"), expiry_day=expiry))
         return out.with_columns(age=nw.col("day") - nw.col("received_day"),
                                 expiry_left=(nw.col("expiry_day") - nw.col("day")).cast(nw.Float64))
-    return ctx.shared(("batch_reads", tuple(snaps)), build)
+    return ctx.shared(("batch_reads", table, monthly), build)
 
 
-def _sku_stock(ctx, snaps: Sequence[int]) -> nw.DataFrame:
+def _note_reads(ctx, snaps: nw.LazyFrame, reads: nw.LazyFrame) -> None:
+    """A note per snapshot whose batches are read on an earlier day, or not at all (the few
+    snapshot rows concerned are brought back only when there are any)."""
+    odd = snaps.select("day", "date").join(reads, on="day", how="left").filter(
+        nw.col("bday").is_null() | (nw.col("bday") != nw.col("day")))
+    if not ctx.count(odd):
+        return
+    odd = odd.sort("day").select("date", unread=nw.col("bday").is_null(),
+                                 gap=(nw.col("day") - nw.col("bday")).fill_null(0).cast(nw.Int64))
+    for date, unread, gap in engines.collect(odd).rows():
+        date = as_date(date)
+        if unread:
+            ctx.note(f"No batch snapshot on or before {date}: no batch is counted that day.",
+                     zh=f"{date} 当天及之前没有批次快照: 当天不计任何批次。")
+        else:
+            read = date - dt.timedelta(days=int(gap))
+            ctx.note(f"Batches for {date} are read at {read}, the latest batch snapshot on or before it.",
+                     zh=f"{date} 的批次按 {read} 读取, 即当天或之前最近的批次快照。")
+
+
+def _sku_stock(ctx, monthly: bool) -> nw.LazyFrame:
     """(sku, day, on_hand_value, sellable) summed over warehouses at each snapshot day."""
-    return ctx.shared(("sku_stock", tuple(snaps)), lambda: (
-        _inventory(ctx).filter(nw.col("day").is_in(list(snaps)))
+    return ctx.shared(("sku_stock", monthly), lambda: (
+        _inventory(ctx).join(_snapshots(ctx, "inventory", monthly).select("day"), on="day", how="semi")
         .group_by("sku", "day").agg(on_hand_value=nw.col("value").sum(),
                                     sellable=nw.col("sellable_units").sum())))
 
 
-def _demand(ctx, basis: str, window: int, snaps: Sequence[int], skus: Sequence[str]) -> nw.DataFrame:
-    """(sku, day, demand) for every SKU × snapshot day (units per day, all warehouses)."""
+def _demand(ctx, basis: str, window: int, monthly: bool, skus: str) -> nw.LazyFrame:
+    """(sku, day, demand) for every SKU × inventory snapshot day (units per day, all warehouses);
+    ``skus``: "master" (the SKU master) or "stocked" (the master and every SKU with stock)."""
     if basis == "forward" and not ctx.has("plans"):
         raise KpiError("the forward basis needs a plans table (the people's monthly plan)")
     if not ctx.has("sales"):
         raise KpiError("demand needs a sales table")
-    key = ("demand", basis, window, tuple(snaps), tuple(sorted(skus)))
-    return ctx.shared(key, lambda: (
-        daily_demand(ctx, basis, window, [_date_of(s) for s in snaps], skus)
-        .with_columns(day=day_number("date")).drop("date")))
+
+    def build():
+        ids = _unit_costs(ctx).select("sku")
+        if skus == "stocked":
+            ids = nw.concat([ids, _sku_stock(ctx, monthly).select("sku")]).unique()
+        days = _snapshots(ctx, "inventory", monthly).select("day")
+        return demand_at(ctx, basis, window, days, ids)
+    return ctx.shared(("demand", basis, window, monthly, skus), build)
 
 
-def _unit_costs(ctx) -> nw.DataFrame:
+def _unit_costs(ctx) -> nw.LazyFrame:
     return ctx.table("skus").select("sku", "unit_cost")
 
 
 # --------------------------------------------------------------------------- inventory_value
 
 
-def _cell_month_value(ctx) -> nw.DataFrame:
+def _cell_month_value(ctx) -> nw.LazyFrame:
     """Σ value over the snapshot days of each month, per cell (sku, warehouse, mn)."""
     return ctx.shared(("cell_month_value",), lambda: (
         _inventory(ctx).group_by("sku", "warehouse", "mn").agg(nw.col("value").sum())))
 
 
-def _days_per_month(ctx) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for d in _inventory_days(ctx):
-        m = _month_of_day(d)
-        counts[m] = counts.get(m, 0) + 1
-    return counts
+def _month_labels(ctx) -> nw.LazyFrame:
+    """(mn, month) of every inventory month."""
+    return _dates(ctx, "inventory").select("mn", "month").unique()
 
 
-def _daily_average_cells(ctx, monthly: bool) -> nw.DataFrame:
+def _daily_average_cells(ctx, monthly: bool) -> nw.LazyFrame:
     """(sku, warehouse, mn, inventory_value) with inventory_value = Σ_days value / n, n = number
     of snapshot days of the month (monthly) or of the whole table: summing the column over any
     group gives the mean over snapshot days of the group's Σ value (absent rows count 0)."""
-    counts = _days_per_month(ctx)
-    months = sorted(counts)
-    total = sum(counts.values())
-    weights = _frame(ctx, "inventory", {
-        "mn": np.array(months, dtype=np.int64),
-        "n_days": np.array([counts[m] if monthly else total for m in months], dtype=np.float64)})
+    dates = _dates(ctx, "inventory")
+    if monthly:
+        weights = dates.group_by("mn").agg(n_days=nw.len())
+    else:
+        weights = dates.select("mn").unique().join(dates.select(n_days=nw.len()), how="cross")
     return (_cell_month_value(ctx).join(weights, on="mn", how="inner")
-            .with_columns(inventory_value=nw.col("value") / nw.col("n_days")).drop("value", "n_days"))
+            .with_columns(inventory_value=nw.col("value") / nw.col("n_days").cast(nw.Float64))
+            .drop("value", "n_days"))
 
 
-def _month_end_cells(ctx, snaps: Sequence[int]) -> nw.DataFrame:
-    """(sku, warehouse, mn, day, inventory_value) on the given snapshot days."""
-    return (_inventory(ctx).filter(nw.col("day").is_in(list(snaps)))
+def _month_end_cells(ctx, monthly: bool) -> nw.LazyFrame:
+    """(sku, warehouse, mn, day, inventory_value) on the snapshot days."""
+    return (_inventory(ctx).join(_snapshots(ctx, "inventory", monthly).select("day"), on="day", how="semi")
             .select("sku", "warehouse", "mn", "day", inventory_value=nw.col("value")))
 
 
@@ -261,16 +240,16 @@ def _inventory_value_stats(kind: str):
     def stats(ctx, p, by):
         monthly = "month" in by
         if kind == "daily_average":
-            days = _inventory_days(ctx)
-            if not len(days):
-                raise KpiError("the inventory table has no rows")
+            last = _last_date(ctx, "inventory")
             if not monthly:
-                ctx.note(f"Mean over {len(days)} snapshot days, {_date_of(days[0])} to {_date_of(days[-1])}.",
-                         zh=f"{_date_of(days[0])} 至 {_date_of(days[-1])} 共 {len(days)} 个快照日的平均值。")
-            detail = _with_month(ctx, "inventory", _daily_average_cells(ctx, monthly))
+                dates = _dates(ctx, "inventory")
+                first, n = as_date(ctx.scalar(dates, nw.col("date").min())), ctx.count(dates)
+                ctx.note(f"Mean over {n} snapshot days, {first} to {last}.",
+                         zh=f"{first} 至 {last} 共 {n} 个快照日的平均值。")
+            detail = _daily_average_cells(ctx, monthly).join(_month_labels(ctx), on="mn", how="left")
             return detail.select("month", "sku", "warehouse", "inventory_value").sort("month", "sku", "warehouse")
-        snaps = _inventory_snapshots(ctx, by)
-        detail = _month_end_cells(ctx, snaps).drop("mn").join(_snapshot_frame(ctx, "inventory", snaps), on="day")
+        snaps = _inventory_snapshots(ctx, monthly)
+        detail = _month_end_cells(ctx, monthly).drop("mn").join(snaps.select("day", "month", "date"), on="day")
         return detail.select("month", "date", "sku", "warehouse", "inventory_value").sort("month", "sku", "warehouse")
     return stats
 
@@ -286,18 +265,17 @@ def _doi_stats(basis: str):
     """Detail per (sku, snapshot): inventory_value = Σ inventory.value over warehouses,
     daily_cost_of_demand = demand × unit_cost; pooled value = Σ inventory_value / Σ cost."""
     def stats(ctx, p, by):
-        snaps = _inventory_snapshots(ctx, by)
-        stock = _sku_stock(ctx, snaps)
-        master = set(_unit_costs(ctx)["sku"].to_list())
-        skus = sorted(master | set(stock["sku"].unique().to_list()))
-        _note_unknown_sales(ctx, master)
-        demand = _demand(ctx, basis, p["window"], snaps, skus)
+        monthly = "month" in by
+        snaps = _inventory_snapshots(ctx, monthly)
+        stock = _sku_stock(ctx, monthly)
+        _note_unknown_sales(ctx)
+        demand = _demand(ctx, basis, p["window"], monthly, "stocked")
         keys = nw.concat([stock.select("sku", "day"),
                           demand.filter(nw.col("demand") > 0).select("sku", "day")]).unique()
         detail = (keys.join(stock.select("sku", "day", "on_hand_value"), on=["sku", "day"], how="left")
                   .join(demand, on=["sku", "day"], how="left")
                   .join(_unit_costs(ctx), on="sku", how="left"))
-        unknown = detail.filter(nw.col("unit_cost").is_null())["sku"].n_unique()
+        unknown = ctx.scalar(detail.filter(nw.col("unit_cost").is_null()), nw.col("sku").n_unique())
         if unknown:
             ctx.note(f"{unknown} SKUs with stock are missing from skus (no unit_cost): their demand "
                      "adds no cost to the denominator.",
@@ -306,21 +284,22 @@ def _doi_stats(basis: str):
                                       demand=nw.col("demand").fill_null(0.0))
                   .with_columns(daily_cost_of_demand=(nw.col("demand") * nw.col("unit_cost")).fill_null(0.0))
                   .with_columns(days_of_inventory=ratio("inventory_value", "daily_cost_of_demand"))
-                  .join(_snapshot_frame(ctx, "inventory", snaps), on="day", how="left"))
+                  .join(snaps.select("day", "month", "date"), on="day", how="left"))
         return detail.select("month", "date", "sku", "inventory_value", "demand", "unit_cost",
                              "daily_cost_of_demand", "days_of_inventory").sort("month", "sku")
     return stats
 
 
-def _note_unknown_sales(ctx, master: set) -> None:
+def _note_unknown_sales(ctx) -> None:
     def build():
-        sold = set(ctx.table("sales")["sku"].unique().to_list()) if ctx.has("sales") else set()
-        n = len(sold - master)
+        sold = ctx.table("sales").select("sku").unique()
+        n = ctx.count(sold.join(_unit_costs(ctx).select("sku"), on="sku", how="anti"))
         if n:
             ctx.note(f"{n} SKUs with sales are missing from skus: their demand is left out.",
                      zh=f"{n} 个有销售的 SKU 不在 skus 中: 其需求不计入。")
         return n
-    ctx.cached(("unknown_sales",), build)
+    if ctx.has("sales"):
+        ctx.cached(("unknown_sales",), build)
 
 
 def _doi_finish(sums):
@@ -330,47 +309,40 @@ def _doi_finish(sums):
 # --------------------------------------------------------------------------- slow_moving
 
 
-def _aged(ctx, snaps: Sequence[int], age_days: int) -> nw.DataFrame:
-    """(sku, day, aged_value, aged_units): sellable batches with t − received_date > age_days."""
-    reads = _batch_reads(ctx, snaps)
-    return (reads.filter(nw.col("status") == "sellable", nw.col("age") > age_days)
-            .group_by("sku", "day").agg(aged_value=nw.col("value").sum(), aged_units=nw.col("units").sum()))
-
-
-def _slow_frame(ctx, p, monthly: bool) -> nw.DataFrame:
+def _slow_frame(ctx, p, monthly: bool) -> nw.LazyFrame:
     """Per (sku, snapshot): stock, demand, DOS and the slow value and flag of EVERY definition."""
     key = ("slow", monthly, p["dos_days"], p["age_days"], p["basis"], p["window"])
 
     def build():
-        snaps = _inventory_snapshots(ctx, ("month",) if monthly else ())
-        stock = _sku_stock(ctx, snaps).select("sku", "day", "sellable")
+        snaps = _inventory_snapshots(ctx, monthly)
+        stock = _sku_stock(ctx, monthly).select("sku", "day", "sellable")
+        costs = _unit_costs(ctx)
         if ctx.has("batches"):
-            aged = _aged(ctx, snaps, p["age_days"])
+            aged = (_batch_reads(ctx, "inventory", monthly)
+                    .filter(nw.col("status") == "sellable", nw.col("age") > p["age_days"])
+                    .group_by("sku", "day").agg(aged_value=nw.col("value").sum(), aged_units=nw.col("units").sum()))
+            keys = nw.concat([stock.select("sku", "day"), aged.select("sku", "day")]).unique()
         else:
             ctx.note("There is no batches table: stock age cannot be measured (aged value is 0).",
                      zh="没有 batches 表: 无法计算库龄 (超龄货值为 0)。")
-            aged = stock.select("sku", "day", aged_value=nw.lit(0.0), aged_units=nw.lit(0.0)).head(0)
-        keys = nw.concat([stock.select("sku", "day"), aged.select("sku", "day")]).unique()
-        costs = _unit_costs(ctx)
-        master = set(costs["sku"].to_list())
-        unknown = set(keys["sku"].unique().to_list()) - master
+            aged, keys = None, stock.select("sku", "day")
+        unknown = ctx.count(keys.select("sku").unique().join(costs.select("sku"), on="sku", how="anti"))
         if unknown:
-            ctx.note(f"{len(unknown)} SKUs with stock are missing from skus (no unit_cost) and are left out.",
-                     zh=f"{len(unknown)} 个有库存的 SKU 不在 skus 中 (无 unit_cost), 不计入。")
-        _note_unknown_sales(ctx, master)
-        demand = _demand(ctx, p["basis"], p["window"], snaps, sorted(master))
+            ctx.note(f"{unknown} SKUs with stock are missing from skus (no unit_cost) and are left out.",
+                     zh=f"{unknown} 个有库存的 SKU 不在 skus 中 (无 unit_cost), 不计入。")
+        _note_unknown_sales(ctx)
+        demand = _demand(ctx, p["basis"], p["window"], monthly, "master")
         d = float(p["dos_days"])
         sellable, dem, cost = nw.col("sellable"), nw.col("demand"), nw.col("unit_cost")
         dos = (nw.when(sellable <= 0).then(nw.lit(0.0))
                .when(dem <= 0).then(nw.lit(float("inf")))
                .otherwise(sellable / dem))
-        frame = (keys.join(costs, on="sku", how="inner")
-                 .join(stock, on=["sku", "day"], how="left")
-                 .join(aged, on=["sku", "day"], how="left")
-                 .join(demand, on=["sku", "day"], how="left")
+        frame = keys.join(costs, on="sku", how="inner").join(stock, on=["sku", "day"], how="left")
+        frame = (frame.join(aged, on=["sku", "day"], how="left") if aged is not None
+                 else frame.with_columns(aged_value=nw.lit(0.0), aged_units=nw.lit(0.0)))
+        frame = (frame.join(demand, on=["sku", "day"], how="left")
                  .with_columns(nw.col("sellable", "aged_value", "aged_units", "demand").fill_null(0.0))
-                 .with_columns(dos=dos, total_value=sellable * cost,
-                               excess_units=sellable - d * dem))
+                 .with_columns(dos=dos, total_value=sellable * cost, excess_units=sellable - d * dem))
         flag_dos = nw.col("dos") > d
         flag_age = nw.col("aged_units") > 0
         frame = frame.with_columns(
@@ -381,7 +353,7 @@ def _slow_frame(ctx, p, monthly: bool) -> nw.DataFrame:
             slow_dos_whole=nw.when(flag_dos).then(nw.col("total_value")).otherwise(nw.lit(0.0)),
             slow_stock_age=nw.col("aged_value"),
             slow_dos_and_age=nw.when(flag_dos).then(nw.col("aged_value")).otherwise(nw.lit(0.0)))
-        return (frame.join(_snapshot_frame(ctx, "inventory", snaps), on="day", how="left")
+        return (frame.join(snaps.select("day", "month", "date"), on="day", how="left")
                 .select("month", "date", "sku", "sellable", "unit_cost", "demand", "dos", "total_value",
                         "aged_value", "aged_units",
                         *(f"flag_{k}" for k in SLOW_DEFINITIONS), *(f"slow_{k}" for k in SLOW_DEFINITIONS))
@@ -410,27 +382,23 @@ def _slow_finish(sums):
 def _health_stats(kind: str):
     """Detail per batch read at each snapshot (batches dates): problem_value and total_value."""
     def stats(ctx, p, by):
-        bdays = ctx.shared(("batch_days",), lambda: np.unique(
-            ctx.table("batches").select(b=day_number("date"))["b"].to_numpy()).astype(np.int64))
-        snaps = snapshot_days(bdays, "month" in by)
-        if not snaps:
-            raise KpiError("the batches table has no rows")
-        if "month" not in by:
-            ctx.note(f"Measured at the last batch snapshot, {_date_of(snaps[0])}.",
-                     zh=f"按最后一个批次快照 {_date_of(snaps[0])} 计量。")
-        reads = _batch_reads(ctx, snaps)
+        monthly = "month" in by
+        last = _last_date(ctx, "batches")
+        if not monthly:
+            ctx.note(f"Measured at the last batch snapshot, {last}.", zh=f"按最后一个批次快照 {last} 计量。")
+        reads = _batch_reads(ctx, "batches", monthly)
         if kind == "near_expiry":
             reads = reads.join(ctx.table("skus").select("sku", "shelf_life_days"), on="sku", how="left")
             sellable = reads.filter(nw.col("status") == "sellable")
             judged = ~nw.col("expiry_left").is_null() & ~nw.col("shelf_life_days").is_null()
-            blind = sellable.filter(~judged)
-            if len(sellable) and len(blind) == len(sellable):
+            n_sellable, blind = ctx.count(sellable), ctx.count(sellable.filter(~judged))
+            if n_sellable and blind == n_sellable:
                 raise KpiError("near_expiry needs batches.expiry_date and skus.shelf_life_days; "
                                "no sellable batch has both")
-            if len(blind):
-                ctx.note(f"{len(blind)} sellable batch rows lack expiry_date or shelf_life_days and "
+            if blind:
+                ctx.note(f"{blind} sellable batch rows lack expiry_date or shelf_life_days and "
                          "cannot be judged near expiry.",
-                         zh=f"{len(blind)} 行可售批次缺少 expiry_date 或 shelf_life_days, 无法判断是否临期。")
+                         zh=f"{blind} 行可售批次缺少 expiry_date 或 shelf_life_days, 无法判断是否临期。")
             problem = (nw.col("status") == "sellable") & judged & (
                 nw.col("expiry_left") < p["fraction"] * nw.col("shelf_life_days").cast(nw.Float64))
         elif kind == "defective":
@@ -440,7 +408,7 @@ def _health_stats(kind: str):
         detail = reads.with_columns(
             problem_value=nw.when(problem.fill_null(False)).then(nw.col("value")).otherwise(nw.lit(0.0)),
             total_value=nw.col("value"))
-        detail = detail.join(_snapshot_frame(ctx, "batches", snaps), on="day", how="left")
+        detail = detail.join(_snapshots(ctx, "batches", monthly).select("day", "month", "date"), on="day", how="left")
         return detail.select("month", "date", "sku", "warehouse", "batch", "status", "units", "age",
                              "expiry_left", "problem_value", "total_value").sort("month", "sku", "warehouse", "batch")
     return stats
@@ -456,52 +424,49 @@ def _health_finish(sums):
 def _growth_stats(kind: str):
     """Detail per (cell, judged month M): inventory and gmv of M and of M−12 (``*_year_ago``)."""
     def stats(ctx, p, by):
-        counts = _days_per_month(ctx)
-        months = sorted(counts)
-        judged = [m for m in months if m - 12 in counts]
-        if not judged:
+        months = _month_labels(ctx).select("mn")
+        judged = months.join(months.select(mn=nw.col("mn") + 12), on="mn", how="semi")
+        n_judged = ctx.count(judged)
+        if not n_judged:
             ctx.note("Inventory growth needs a month and the same month a year earlier: the inventory "
                      "table covers less than 13 months.",
                      zh="库存增长需要某月及去年同月的数据: inventory 表覆盖不足 13 个月。")
-        elif "month" not in by:
-            judged = judged[-1:]
-            ctx.note(f"Judged month: {month_str(judged[0])} against {month_str(judged[0] - 12)}.",
-                     zh=f"评估月份: {month_str(judged[0])}, 对比 {month_str(judged[0] - 12)}。")
-        else:
-            early = [m for m in months if m not in judged]
+        last_judged = ctx.scalar(judged, nw.col("mn").max()) if n_judged else None
+        if n_judged and "month" not in by:
+            judged = judged.filter(nw.col("mn") == last_judged)
+            ctx.note(f"Judged month: {month_str(last_judged)} against {month_str(last_judged - 12)}.",
+                     zh=f"评估月份: {month_str(last_judged)}, 对比 {month_str(last_judged - 12)}。")
+        elif n_judged:
+            early = ctx.count(months) - n_judged
             if early:
-                ctx.note(f"{len(early)} months have no year-ago month and are not judged.",
-                         zh=f"{len(early)} 个月没有去年同月数据, 不参与评估。")
+                ctx.note(f"{early} months have no year-ago month and are not judged.",
+                         zh=f"{early} 个月没有去年同月数据, 不参与评估。")
         if kind == "daily_average":
             inv = _daily_average_cells(ctx, monthly=True)
         else:
-            inv = _month_end_cells(ctx, snapshot_days(_inventory_days(ctx), monthly=True)).drop("day")
+            inv = _month_end_cells(ctx, monthly=True).drop("day")
         sales = ctx.table("sales")
-        last_sale = sales["date"].max()
+        last_sale = ctx.scalar(sales, nw.col("date").max())
         gmv = ctx.shared(("cell_month_gmv",), lambda: (
-            sales.with_columns(mn=_month_expr("date"))
-            .group_by("sku", "warehouse", "mn").agg(gmv=nw.col("gmv").sum())))
-        if judged and last_sale is not None:
-            last = last_sale.date() if isinstance(last_sale, dt.datetime) else last_sale
-            m = judged[-1]
+            sales.select("sku", "warehouse", "gmv", mn=_month_expr("date"))
+            .group_by("sku", "warehouse", "mn").agg(nw.col("gmv").sum())))
+        if n_judged and last_sale is not None:
+            last, m = as_date(last_sale), last_judged
             month_end = dt.date(m // 12, m % 12 + 1, calendar.monthrange(m // 12, m % 12 + 1)[1])
             if last < month_end:
                 ctx.note(f"Sales end on {last}: the GMV of {month_str(m)} covers part of the month.",
                          zh=f"销售数据截至 {last}: {month_str(m)} 的 GMV 只覆盖该月的一部分。")
         cells = ["sku", "warehouse"]
-        now = nw.col("mn").is_in(judged)
-        ago = nw.col("mn").is_in([m - 12 for m in judged])
         shift = (nw.col("mn") + 12).alias("mn")
-        parts = [inv.filter(now).rename({"inventory_value": "inventory"}),
-                 inv.filter(ago).select(*cells, shift, inventory_year_ago=nw.col("inventory_value")),
-                 gmv.filter(now),
-                 gmv.filter(ago).select(*cells, shift, gmv_year_ago=nw.col("gmv"))]
+        parts = [inv.join(judged, on="mn", how="semi").rename({"inventory_value": "inventory"}),
+                 inv.select(*cells, shift, inventory_year_ago=nw.col("inventory_value")).join(judged, on="mn", how="semi"),
+                 gmv.join(judged, on="mn", how="semi"),
+                 gmv.select(*cells, shift, gmv_year_ago=nw.col("gmv")).join(judged, on="mn", how="semi")]
         keys = nw.concat([f.select(*cells, "mn") for f in parts]).unique()
         for f in parts:
             keys = keys.join(f, on=[*cells, "mn"], how="left")
-        detail = keys.with_columns(nw.col("inventory", "inventory_year_ago", "gmv", "gmv_year_ago").fill_null(0.0))
-        detail = _with_month(ctx, "inventory", detail) if len(detail) else detail.rename({"mn": "month"}).with_columns(
-            nw.col("month").cast(nw.String))
+        detail = (keys.with_columns(nw.col("inventory", "inventory_year_ago", "gmv", "gmv_year_ago").fill_null(0.0))
+                  .join(_month_labels(ctx), on="mn", how="left"))
         return detail.select("month", *cells, "inventory", "inventory_year_ago", "gmv",
                              "gmv_year_ago").sort("month", *cells)
     return stats
@@ -548,7 +513,7 @@ def _context(dataset, kpi_id: str, params: dict):
     missing = missing_inputs(kpi, dataset)
     if missing:
         raise KpiError(f"{kpi_id} needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, kpi.resolve_params(params))
+    return Context(dataset, kpi.resolve_params(params), eager=False)
 
 
 def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_moves: str = "dos",
@@ -562,7 +527,7 @@ def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_move
     all four; the stock-age ones need a batches table). Each point equals
     ``compute(dataset, "slow_moving", definition, dos_days=…, age_days=…)`` at that threshold.
 
-    Returns a native frame: threshold, definition, slow_value, total_value, value (share).
+    Returns a pandas frame: threshold, definition, slow_value, total_value, value (share).
     """
     if and_moves not in ("dos", "age", "both"):
         raise KpiError(f"and_moves must be dos, age or both, not {and_moves!r}")
@@ -575,41 +540,34 @@ def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_move
         raise KpiError("thresholds must be ≥ 0 days")
     ctx = _context(dataset, "slow_moving", params)
     p = ctx.params
-    base = _slow_frame(ctx, p, monthly=False)
-    if classes:
-        base = _filter_classes(ctx, base, classes)
-    sku = base["sku"].to_list()
-    sellable = base["sellable"].to_numpy().astype(float)
-    demand = base["demand"].to_numpy().astype(float)
-    cost = base["unit_cost"].to_numpy().astype(float)
-    dos = base["dos"].to_numpy().astype(float)
+    with engines.using(dataset):          # SKU-level arrays (one row per SKU) and the sellable lots
+        base = _slow_frame(ctx, p, monthly=False)
+        if classes:
+            base = _filter_classes(ctx, base, classes)
+        skus = engines.collect(base.select("sellable", "demand", "unit_cost", "dos"))
+        if ctx.has("batches"):
+            lots = engines.collect(_batch_reads(ctx, "inventory", False).filter(nw.col("status") == "sellable")
+                                   .join(base.select("sku", "dos"), on="sku", how="inner").select("age", "value", "dos"))
+        else:
+            lots = nw.from_dict({"age": [], "value": [], "dos": []}, schema={c: nw.Float64 for c in ("age", "value", "dos")},
+                                backend="pandas")
+    sellable, demand, cost, dos = (skus[c].to_numpy().astype(float) for c in ("sellable", "demand", "unit_cost", "dos"))
+    b_age, b_value, b_dos = (lots[c].to_numpy().astype(float) for c in ("age", "value", "dos"))
     total = float((sellable * cost).sum())
-    # sellable batches read at the snapshot, of the SKUs in base
-    if ctx.has("batches") and len(base):
-        snap = int(_inventory_snapshots(ctx, ())[0])
-        reads = _batch_reads(ctx, [snap]).filter(nw.col("status") == "sellable")
-        pos = {s: i for i, s in enumerate(sku)}
-        b_idx = np.array([pos.get(s, -1) for s in reads["sku"].to_list()], dtype=np.int64)
-        keep = b_idx >= 0
-        b_idx = b_idx[keep]
-        b_age = reads["age"].to_numpy().astype(float)[keep]
-        b_value = reads["value"].to_numpy().astype(float)[keep]
-    else:
-        b_idx, b_age, b_value = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     fixed_dos, fixed_age = float(p["dos_days"]), float(p["age_days"])
     rows: dict[str, list] = {"threshold": [], "definition": [], "slow_value": [], "total_value": [], "value": []}
     for x in xs:
         flag_dos = dos > x
         excess = sellable - x * demand
         aged_mask = b_age > x
-        and_dos = flag_dos if and_moves in ("dos", "both") else dos > fixed_dos
+        and_dos = b_dos > x if and_moves in ("dos", "both") else b_dos > fixed_dos
         and_age = aged_mask if and_moves in ("age", "both") else b_age > fixed_age
         # a SKU's dos_and_age value is its aged value when its DOS is over the threshold
         values = {
             "dos_excess": float(np.where(excess > 0, excess * cost, 0.0).sum()),
             "dos_whole": float(np.where(flag_dos, sellable * cost, 0.0).sum()),
             "stock_age": float(b_value[aged_mask].sum()),
-            "dos_and_age": float(b_value[and_age & and_dos[b_idx]].sum()) if len(b_idx) else 0.0,
+            "dos_and_age": float(b_value[and_age & and_dos].sum()),
         }
         for k in definitions:
             rows["threshold"].append(int(x))
@@ -617,10 +575,12 @@ def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_move
             rows["slow_value"].append(values[k])
             rows["total_value"].append(total)
             rows["value"].append(values[k] / total if total else NAN)
-    return _frame(ctx, "inventory", {**rows, "threshold": np.array(rows["threshold"], dtype=np.int64)}).to_native()
+    import pandas as pd
+
+    return pd.DataFrame({**rows, "threshold": np.array(rows["threshold"], dtype=np.int64)})
 
 
-def _filter_classes(ctx, frame: nw.DataFrame, classes: Sequence[str]) -> nw.DataFrame:
+def _filter_classes(ctx, frame: nw.LazyFrame, classes: Sequence[str]) -> nw.LazyFrame:
     wanted = [c.strip().upper() for c in classes if c.strip()]
     bad = [c for c in wanted if c not in ("A", "B", "C", "D", "E")]
     if bad:
@@ -729,12 +689,12 @@ def promotion_months(dataset) -> list[str]:
     Double 11 build-ups that make daily-average and month-end inventory differ."""
     if "sales" not in dataset.tables:
         return []
-    sales = nw.from_native(dataset.tables["sales"], eager_only=True)
-    if "promo" not in sales.columns:
+    sales = engines.lazy(dataset.tables["sales"])
+    if "promo" not in sales.collect_schema().names():
         return []
-    days = sales.filter(nw.col("promo").fill_null(False)).select(nw.col("date").dt.year().alias("y"),
-                                                                  nw.col("date").dt.month().alias("m")).unique()
-    return sorted(f"{y:04d}-{m:02d}" for y, m in zip(days["y"].to_list(), days["m"].to_list()))
+    with engines.using(dataset):
+        months = engines.collect(sales.filter(nw.col("promo").fill_null(False)).select(month=month_of("date")).unique())
+    return sorted(months["month"].to_list())
 
 
 # --------------------------------------------------------------------------- declarations
