@@ -207,12 +207,13 @@ def validate(tables: Mapping[str, Any], *,
                 Note(f"Rename it after a contract table ({', '.join(TABLES)}).",
                      f"请按约定中的表名重命名 ({', '.join(TABLES)})。"), "warning"))
     parsed: dict[str, nw.LazyFrame] = {}
+    filled: dict[tuple[str, str], bool] = {}
     clean: dict[str, nw.LazyFrame] = {}
     kinds: dict[str, str] = {}
     for name, table in TABLES.items():
         if name in tables:
             frame, kinds[name] = _lazy(tables[name])
-            _TableCheck(table, frame, report, forced, parsed, clean).run()
+            _TableCheck(table, frame, report, forced, parsed, clean, filled).run()
     return ValidatedTables({name: _native(frame, kinds[name]) for name, frame in clean.items()},
                            report)
 
@@ -352,9 +353,10 @@ class _TableCheck:
 
     def __init__(self, table: Table, frame: nw.LazyFrame, report: ValidationReport,
                  forced: dict[tuple[str, str], str], parsed: dict[str, nw.LazyFrame],
-                 clean: dict[str, nw.LazyFrame]):
+                 clean: dict[str, nw.LazyFrame], filled: dict[tuple[str, str], bool]):
         self.t, self.name, self.report = table, table.name, report
         self.frame, self.forced, self.parsed, self.clean = frame, forced, parsed, clean
+        self.filled = filled  # (table, column) -> whether the column has a value in some row
         self.unusable: list[Note] = []
         self.dropped = 0
 
@@ -415,7 +417,7 @@ class _TableCheck:
                 rules += rules_of_col
             else:
                 value = nw.lit(None)
-            typed.append(_fill(value, col).alias(_v(col.name)))
+            typed.append(_fill(value, col, _dates_of(frame)).alias(_v(col.name)))
         work = frame.with_columns(*typed)
         work, checks = self._value_checks(work, set(missing))
         rules += checks
@@ -429,22 +431,26 @@ class _TableCheck:
             rule.flag = nw.col(f"__f{i}")
         drop = [r.flag for r in rules if r.severity == "error" and r.drop]
         bad = nw.any_horizontal(*drop, ignore_nulls=True) if drop else nw.lit(False)
-        unvalued = ([(~bad & nw.col(_v("value")).is_null()).cast(nw.Int64).sum().alias("unvalued")]
-                    if self.name in _VALUED_AT_COST else [])
-        counts = dict(enumerate(work.select(
+        unvalued = (~bad & nw.col(_v("value")).is_null() if self.name in _VALUED_AT_COST
+                    else nw.col(ROW).is_null())  # no blank values to fill: count nothing
+        sums = work.select(
             *(r.flag.cast(nw.Int64).sum().alias(f"n{i}") for i, r in enumerate(rules)),
             bad.cast(nw.Int64).sum().alias("bad"), nw.len().alias("kept"),
-            *unvalued).collect().row(0)))
-        n_blank = n_rows - int(counts[len(rules) + 1])
+            unvalued.cast(nw.Int64).sum().alias("unvalued"),
+            *(nw.col(_v(c)).count().alias(f"c{j}") for j, c in enumerate(self.t.column_names))
+        ).collect().rows(named=True)[0]
+        self.filled.update({(self.name, c): bool(sums[f"c{j}"])
+                            for j, c in enumerate(self.t.column_names)})
+        n_blank = n_rows - int(sums["kept"])
         if n_blank:
             self._blank_rows(blank_at, n_blank, raw_columns, schema)
-        self._report(rules, work, counts)
-        n_bad = int(counts[len(rules)] or 0)
+        self._report(rules, work, {i: sums[f"n{i}"] for i in range(len(rules))})
+        n_bad = int(sums["bad"] or 0)
         self.dropped += n_blank + n_bad
         final = [nw.col(_v(c)).alias(c) for c in self.t.column_names]
         self.parsed[self.name] = work.select(ROW, *final, *extra)
         self._finish(work.filter(~bad).select(ROW, *final, *extra),
-                     n_rows - self.dropped, int(counts.get(len(rules) + 2) or 0))
+                     n_rows - self.dropped, int(sums["unvalued"] or 0))
 
     def _blank_rows(self, at: int, n: int, raw_columns: list[str], schema) -> None:
         """The warning for rows without any value, put before the table's other problems."""
@@ -733,8 +739,7 @@ class _TableCheck:
             return
         if n_unvalued:
             typed = self._value_at_cost(typed, _VALUED_AT_COST[self.name])
-        for column, master in _MASTERS.items():
-            self._check_master(typed, column, master)
+        self._check_masters(typed)
         if self.name == "returns":
             self._check_refund_after_payment(typed)
         if self.name == "batches" and "inventory" in self.clean:
@@ -766,22 +771,32 @@ class _TableCheck:
         return _materialise(valued)
 
     def _reference(self, table: str, column: str) -> nw.LazyFrame | None:
-        """A table checked before, when its ``column`` has values to compare with."""
-        frame = self.parsed.get(table)
-        if frame is None or not frame.select((~nw.col(column).is_null()).any()).collect().item():
+        """A table checked before, when its ``column`` has values to compare with (counted in
+        that table's pass: asking again would re-run its whole parse on DuckDB)."""
+        if not self.filled.get((table, column)):
             return None
-        return frame
+        return self.parsed[table]
 
-    def _check_master(self, typed: nw.LazyFrame, column: str, master: str) -> None:
-        if self.name == master or column not in typed.collect_schema().names():
+    def _check_masters(self, typed: nw.LazyFrame) -> None:
+        """Codes (sku, warehouse) missing from their master table, a warning. The distinct
+        code pairs of the rows kept are computed once and kept (small, on the table's engine);
+        only a code missing from its master is then looked for row by row."""
+        names = typed.collect_schema().names()
+        checks = [(column, master, known) for column, master in _MASTERS.items()
+                  if self.name != master and column in names
+                  and (known := self._reference(master, column)) is not None]
+        if not checks:
             return
-        known = self._reference(master, column)
-        if known is None:
-            return
-        hits = _distinct(known.filter(~nw.col(column).is_null()), column)
-        codes = _distinct(typed.filter(~nw.col(column).is_null()), column)
-        if not codes.join(hits, on=column, how="anti").select(nw.len()).collect().item():
-            return  # every code is known: asked on the distinct codes, not joined row by row
+        codes = engines.materialize(_distinct(typed, *(c for c, _, _ in checks)))
+        for column, master, known in checks:
+            hits = _distinct(known.filter(~nw.col(column).is_null()), column)
+            unknown = _distinct(codes.filter(~nw.col(column).is_null()), column).join(
+                hits, on=column, how="anti")
+            if unknown.select(nw.len()).collect().item():
+                self._check_master(typed, column, master, hits)
+
+    def _check_master(self, typed: nw.LazyFrame, column: str, master: str,
+                      hits: nw.LazyFrame) -> None:
         joined = typed.join(hits.with_columns(nw.lit(True).alias("__known")), on=column,
                             how="left")
         flag = ~nw.col(column).is_null() & nw.col("__known").is_null()
@@ -818,11 +833,13 @@ class _TableCheck:
     def _check_batches_reconcile(self, batches: nw.LazyFrame, inventory: nw.LazyFrame) -> None:
         """Σ batch units per cell and batch date vs inventory on_hand_units (1% tolerance)."""
         cell = ["date", "sku", "warehouse"]
-        days = _distinct(inventory, "date").join(_distinct(batches, "date"), on="date",
-                                                 how="inner")
-        lots = (batches.join(days, on="date", how="semi").group_by(*cell)
-                .agg(nw.col("units").sum()))
-        stock = inventory.join(days, on="date", how="semi").select(*cell, "on_hand_units")
+        # the inventory rows on batch dates, then the lots on those dates: small, and kept
+        # (computed once: inventory is not scanned again for each step below)
+        days = engines.materialize(_distinct(batches, "date"))
+        stock = engines.materialize(inventory.join(days, on="date", how="semi")
+                                    .select(*cell, "on_hand_units"))
+        lots = engines.materialize(batches.join(_distinct(stock, "date"), on="date", how="semi")
+                                   .group_by(*cell).agg(nw.col("units").sum()))
         cells = _distinct(nw.concat([lots.select(cell), stock.select(cell)], how="vertical"),
                           *cell)
         both = (cells.join(lots, on=cell, how="left").join(stock, on=cell, how="left")
@@ -1110,14 +1127,19 @@ def _day_month_differ(text: nw.Expr) -> nw.Expr:
     return ~mdy.is_null() & ~dmy.is_null() & (mdy != dmy)
 
 
-def _fill(values: nw.Expr, col: Column) -> nw.Expr:
+def _dates_of(frame: nw.LazyFrame):
+    """The dtype of clean dates: nanoseconds (pandas, polars, DuckDB); Spark keeps microseconds."""
+    return nw.Datetime("us") if engines.is_spark(frame) else _DATETIME
+
+
+def _fill(values: nw.Expr, col: Column, dates=_DATETIME) -> nw.Expr:
     """Blanks take the column's default; the result has the column's final dtype."""
     if col.default is not None:
         values = values.fill_null(col.default)
     if col.dtype in ("str", "code", "month"):
         return values.cast(nw.String)
     if col.dtype == "date":
-        return values.cast(_DATETIME)
+        return values.cast(dates)
     if col.dtype == "bool":  # every bool column has a default (contract), so no blanks remain
         return values.cast(nw.Boolean)
     if col.dtype == "int" and col.default is not None:
