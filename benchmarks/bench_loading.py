@@ -1,55 +1,108 @@
-"""Load + validate the S dataset (1,000 SKUs × 10 warehouses × 365 days, 5.7M rows) from CSV and
-Parquet, next to a hand-written polars read of the same files in the same run.
+"""Load + validate from CSV and Parquet (polars) and from Parquet on DuckDB, each next to a plain
+read of the same files in the same run, with wall time, CPU time and peak memory.
 
-    .venv/bin/kpilab generate /tmp/S --skus 1000 --warehouses 10 --days 365 --seed 3
-    .venv/bin/python benchmarks/bench_loading.py /tmp/S [--engine polars|duckdb]
+    .venv/bin/kpilab generate /tmp/S --skus 1000 --warehouses 10 --days 365 --seed 3 --format csv
+    .venv/bin/kpilab generate /tmp/S_pq --skus 1000 --warehouses 10 --days 365 --seed 3 \\
+        --format parquet
+    .venv/bin/python benchmarks/bench_loading.py --csv /tmp/S --parquet /tmp/S_pq \\
+        [--duckdb /tmp/S_pq /tmp/M_pq] [--repeat 3]
 
-The Parquet copy is written next to the CSV folder (``<folder>_parquet``, typed by polars) when
-missing. The ratio is (load + validate) / (plain polars read): the price of the checks.
-Targets on 2 cores: ≤ 3 s from CSV, ≤ 1 s from Parquet.
+Every measurement runs in a fresh process under ``/usr/bin/time -v`` (its peak resident memory
+is read from there; nothing is cached between cases). The plain read is the floor: polars reads
+every file with its own type inference (``read_csv`` / ``read_parquet``), DuckDB counts the
+values of every column of every file (every column is read, nothing is kept). The ratio is
+(load + validate) / (plain read). Targets on 2 cores at S (5.7M rows): ≤ 3 s from CSV and
+≤ 1 s from Parquet; on DuckDB at M (57M rows) a peak well under 4 GB and well under a minute.
+Wall times depend on what else runs on the machine: the CPU column says what the work costs.
 """
 from __future__ import annotations
 
 import argparse
-import time
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-import polars as pl
-
-from kpilab.dataset import load_dataset
+TIME = "/usr/bin/time"
 
 
-def reference_read(folder: Path, suffix: str) -> float:
-    """The floor: polars reads every file, typed by its own inference, nothing checked."""
-    start = time.perf_counter()
-    for path in sorted(folder.glob(f"*{suffix}")):
-        pl.read_csv(path) if suffix == ".csv" else pl.read_parquet(path)
-    return time.perf_counter() - start
+def _load(folder: str, engine: str) -> dict:
+    """One load_dataset, timed in this process (modules imported before the clock starts)."""
+    import time
 
+    import kpilab.mapping  # noqa: F401  (imported by load_dataset: not part of the timing)
+    import kpilab.validation  # noqa: F401
+    from kpilab.dataset import load_dataset
 
-def timed_load(folder: Path, engine: str) -> tuple[float, object]:
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     ds = load_dataset(folder, engine=engine)
-    return time.perf_counter() - start, ds
+    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+            "rows": sum(ds.report.rows_read.values()), "errors": len(ds.report.errors),
+            "warnings": len(ds.report.warnings)}
+
+
+def _plain(folder: str, engine: str) -> dict:
+    """The floor: read every file of the folder, nothing checked."""
+    import time
+
+    import duckdb
+    import polars as pl
+
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".csv", ".parquet"))
+    wall, cpu = time.perf_counter(), time.process_time()
+    rows = 0
+    for path in files:
+        if engine == "duckdb":
+            rows += duckdb.sql(f"SELECT count(*), count(COLUMNS(*)) FROM read_parquet('{path}')"
+                               ).fetchone()[0]
+        else:
+            rows += len(pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path))
+    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "rows": rows}
+
+
+def measure(kind: str, folder: Path, engine: str) -> dict:
+    """Run one case in a fresh process under /usr/bin/time -v; add its peak memory (GB)."""
+    done = subprocess.run([TIME, "-v", sys.executable, __file__, "--one", kind, str(folder),
+                           engine], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{kind} {engine} {folder} failed:\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    out["peak_gb"] = int(peak.group(1)) / 2**20 if peak else float("nan")
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--engine", default="polars", choices=["polars", "duckdb", "pandas"])
+    parser.add_argument("--csv", type=Path, help="a folder of CSV files (polars engine)")
+    parser.add_argument("--parquet", type=Path, help="a folder of Parquet files (polars engine)")
+    parser.add_argument("--duckdb", type=Path, nargs="*", default=[],
+                        help="folders of Parquet files validated on DuckDB")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest counts")
+    parser.add_argument("--one", nargs=3, metavar=("KIND", "FOLDER", "ENGINE"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
-    parquet = args.folder.with_name(args.folder.name + "_parquet")
-    if not parquet.exists():
-        parquet.mkdir()
-        for path in sorted(args.folder.glob("*.csv")):
-            pl.read_csv(path, try_parse_dates=True).write_parquet(parquet / f"{path.stem}.parquet")
-    for folder, suffix in ((args.folder, ".csv"), (parquet, ".parquet")):
-        floor = reference_read(folder, suffix)
-        took, ds = timed_load(folder, args.engine)
-        rows = sum(ds.report.rows_read.values())
-        print(f"{suffix[1:]:>8} {args.engine}: load+validate {took:6.2f} s, polars read "
-              f"{floor:5.2f} s, ratio {took / floor:5.1f}×  ({rows:,} rows, "
-              f"{len(ds.report.errors)} errors, {len(ds.report.warnings)} warnings)")
+    if args.one:
+        kind, folder, engine = args.one
+        print(json.dumps((_load if kind == "load" else _plain)(folder, engine)))
+        return
+    cases = ([(args.csv, "polars")] if args.csv else []) + \
+        ([(args.parquet, "polars")] if args.parquet else []) + [(d, "duckdb") for d in args.duckdb]
+    print("| data | engine | rows | load + validate: wall / CPU / peak | plain read: wall / CPU "
+          "/ peak | ratio (wall) | errors, warnings |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for folder, engine in cases:
+        load = min((measure("load", folder, engine) for _ in range(args.repeat)),
+                   key=lambda m: m["wall"])
+        plain = min((measure("plain", folder, engine) for _ in range(args.repeat)),
+                    key=lambda m: m["wall"])
+        form = "CSV" if any(folder.glob("*.csv")) else "Parquet"
+        print(f"| {folder.name} ({form}) | {engine} | {load['rows']:,} | {load['wall']:.2f} s / "
+              f"{load['cpu']:.2f} s / {load['peak_gb']:.2f} GB | {plain['wall']:.2f} s / "
+              f"{plain['cpu']:.2f} s / {plain['peak_gb']:.2f} GB | "
+              f"{load['wall'] / plain['wall']:.1f}× | {load['errors']}, {load['warnings']} |",
+              flush=True)
 
 
 if __name__ == "__main__":
