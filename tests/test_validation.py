@@ -569,3 +569,96 @@ def test_unknown_oos_policy_is_an_error_and_blank_is_none():
     assert check(skus=with_(SKUS, oos_policy=["", "substitutable"])).tables["skus"][
         "oos_policy"].tolist() == ["none", "substitutable"]
     assert check(skus=SKUS).tables["skus"]["oos_policy"].tolist() == ["none", "none"]
+
+
+# --- the fast paths (issue 10, part 3): the same report from fewer passes ------------------------
+
+def _on(engine: str, tables: dict, **options) -> ValidatedTables:
+    """Validate hand-made text tables as polars frames or as DuckDB relations (rows numbered in
+    scan order)."""
+    import duckdb
+    import polars as pl
+
+    frames = {name: pl.DataFrame(columns) for name, columns in tables.items()}
+    if engine == "duckdb":
+        con = duckdb.connect()
+        frames = {name: con.from_arrow(frame.to_arrow()) for name, frame in frames.items()}
+    return validate(frames, **options)
+
+
+def _rows(table, column: str) -> list:
+    import duckdb
+
+    frame = table.pl() if isinstance(table, duckdb.DuckDBPyRelation) else table
+    return sorted(frame[column].to_list())
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_repeated_keys_found_within_groups_of_dates(engine):
+    # (A, W1) has 3 dated rows on 2 dates, so row 4 repeats row 2; B's rows are on 2 dates;
+    # row 7 has no date: a blank in a required column, not a repeat
+    inv = {"date": ["2024-03-05", "2024-03-06", "2024-03-05", "2024-03-05", "2024-03-06", ""],
+           "sku": ["A", "A", "A", "B", "B", "A"], "warehouse": ["W1"] * 6,
+           "on_hand_units": ["1", "2", "3", "4", "5", "6"], "sellable_units": ["0"] * 6}
+    result = _on(engine, {"inventory": inv})
+    repeat = only(result, "inventory", "date, sku, warehouse")
+    assert (repeat.rows, repeat.n_rows) == ((4,), 1) and "row 4 repeats row 2" in repeat.what
+    assert only(result, "inventory", "date").rows == (7,)
+    assert result.report.rows_dropped["inventory"] == 2
+    assert _rows(result.tables["inventory"], "on_hand_units") == [1.0, 2.0, 4.0, 5.0]
+    no_repeat = {column: values[:2] + values[3:5] for column, values in inv.items()}
+    assert [p.column for p in _on(engine, {"inventory": no_repeat}).report.problems] == [
+        "value"]  # no skus to value the rows at cost: the only warning
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_iso_dates_with_a_few_other_texts(engine):
+    # YYYY-MM-DD fits 3 cells (2024-3-6 too), YYYY/MM/DD 1, and 2024-02-30 is no day: the
+    # column's format is YYYY-MM-DD, rows 4 and 5 are reported, the others keep their order
+    sales = {"date": ["2024-03-09", "2024-03-05", "2024/03/07", "2024-02-30", "2024-3-6"],
+             "sku": list("ABCDE"), "warehouse": ["W1"] * 5, "units": ["1"] * 5, "gmv": ["1"] * 5}
+    result = _on(engine, {"sales": sales})
+    problem = only(result, "sales", "date")
+    assert (problem.rows, problem.n_rows) == ((4, 5), 2)
+    assert "the column's format YYYY-MM-DD (e.g. '2024/03/07' in row 4)" in problem.what
+    table = result.tables["sales"]
+    if engine == "polars":  # dates mapped in place: the table keeps the file's order
+        assert table["sku"].to_list() == ["A", "B", "E"]
+        assert [f"{d:%m-%d}" for d in table["date"].to_list()] == ["03-09", "03-05", "03-06"]
+    assert [f"{d:%m-%d}" for d in _rows(table, "date")] == ["03-05", "03-06", "03-09"]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_chosen_format_reports_iso_cells(engine):
+    # DD/MM/YYYY chosen: 2024-03-06 is a date, but not in the column's format
+    sales = {"date": ["05/03/2024", "2024-03-06"], "sku": ["A", "B"], "warehouse": ["W1"] * 2,
+             "units": ["1"] * 2, "gmv": ["1"] * 2}
+    result = _on(engine, {"sales": sales}, date_formats={"sales": {"date": "DD/MM/YYYY"}})
+    problem = only(result, "sales", "date")
+    assert problem.rows == (3,) and "the column's format DD/MM/YYYY" in problem.what
+    assert [f"{d:%Y-%m-%d}" for d in _rows(result.tables["sales"], "date")] == ["2024-03-05"]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_codes_missing_from_masters_counted_on_the_rows_kept(engine):
+    # C (twice) and W9 are unknown; row 5's C also has a negative quantity: dropped, not counted
+    skus = {"sku": ["A", "B"], "category": ["x", "y"], "unit_cost": ["2", "3"]}
+    sales = {"date": ["2024-03-05", "2024-03-05", "2024-03-06", "2024-03-07"],
+             "sku": ["A", "C", "C", "C"], "warehouse": ["W1", "W1", "W9", "W1"],
+             "units": ["1", "1", "1", "-1"], "gmv": ["1"] * 4}
+    result = _on(engine, {"skus": skus, "warehouses": WAREHOUSES, "sales": sales})
+    sku = only(result, "sales", "sku", "warning")
+    assert (sku.rows, sku.n_rows) == ((3, 4), 2) and "(1 distinct, e.g. 'C' in row 3)" in sku.what
+    warehouse = only(result, "sales", "warehouse", "warning")
+    assert (warehouse.rows, warehouse.n_rows) == ((4,), 1)
+    assert only(result, "sales", "units").rows == (5,)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_values_at_cost_only_where_blank(engine):
+    # row 2 has a value (kept as it is), row 3 none: 5 units × B's unit_cost 3 = 15
+    skus = {"sku": ["A", "B"], "category": ["x", "y"], "unit_cost": ["2", "3"]}
+    inv = with_(INVENTORY, value=["7", ""])
+    result = _on(engine, {"skus": skus, "inventory": inv})
+    assert result.report.problems == []
+    assert _rows(result.tables["inventory"], "value") == [7.0, 15.0]
