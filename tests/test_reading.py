@@ -68,6 +68,17 @@ def test_utf8_bom_csv_header_has_no_bom():
     assert raw.notes == []
 
 
+@pytest.mark.parametrize("text", ["sku,category\nA1,drinks\n", "sku,category\nA1,café\n",
+                                  "sku,category\nA1,饮料"])
+def test_utf8_with_and_without_non_ascii_text(text):
+    # ASCII is taken as UTF-8 without decoding; other UTF-8 is checked by decoding
+    raw = read_dataset([("skus.csv", text.encode("utf-8"))])
+    assert raw.sources["skus"] == "skus.csv (utf-8, comma-separated)" and raw.notes == []
+    assert raw.tables["skus"]["category"].to_list() == [text.split(",")[-1].strip()]
+    header_only = read_dataset([("skus.csv", b"sku;category")]).tables["skus"]  # no line end
+    assert header_only.columns == ["sku", "category"] and header_only.height == 0
+
+
 def test_detector_fallback_and_encoding_override():
     data = "sku,category,unit_cost\nA1,café crème,1\n".encode("cp1252")  # neither UTF-8 nor GB18030
     raw = read_dataset([("skus.csv", data)])
