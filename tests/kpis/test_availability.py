@@ -1,5 +1,6 @@
 """Availability family: the spec's worked check, hand-worked cases, edge cases, and the numpy
-kernels against slow per-cell reference loops on seeded random data — on pandas and polars."""
+kernels against slow per-cell reference loops on seeded random data — on pandas, polars and DuckDB
+(DuckDB runs the lazy path); and the numpy cube against the lazy path forced on the same data."""
 
 from __future__ import annotations
 

@@ -9,13 +9,20 @@ Every definition is pooled over days: Σ numerator / Σ denominator over the poo
 SKU-days) of the group, never a mean of daily ratios.
 
 The per-cell-day shapes (pool expansion over listed days, trailing demand weights, lost-sales
-reference days) are the hot path, so they run as numpy kernels on a dense cells × days array
-with cumulative sums (see ``_Cube``). Each definition first builds per-entity × day additive
-arrays; the per-entity detail is their sum per calendar month (cell × month, or SKU × month for
-the network-level definitions), so month grouping and any pooling stay exact, and
-``daily_series`` sums the same arrays over entities to give the value per day. The cube of a pool
-is kept for the last few (dataset fingerprint, pool) keys, so the many comparisons of one page
-share it (a Dataset's frames must not be changed in place after it is made).
+reference days) are the hot path, and each runs two ways behind the same functions (``_use_cube``):
+
+- in memory (pandas, polars): numpy kernels on a dense cells × days array with cumulative sums
+  (see ``_Cube``) — measured much faster there than window queries;
+- elsewhere (DuckDB, later Spark): narwhals lazy frames of pool cell-days (a cross join of each
+  cell's listing span with the inventory dates), trailing sums as one running sum ordered by day
+  (``window_sums``), so the data never leaves the engine.
+
+Each definition first builds per-entity × day additive quantities; the per-entity detail is their
+sum per calendar month (cell × month, or SKU × month for the network-level definitions), so month
+grouping and any pooling stay exact, and ``daily_series`` sums the same quantities over entities
+to give the value per day. The pool (cube or cell-days) is kept for the last few (dataset
+fingerprint, pool) keys, so the many comparisons of one page share it (a Dataset's frames must
+not be changed in place after it is made). Tests check that both paths give the same numbers.
 
 Worked check of the spec — 100 SKUs in 20 warehouses, one SKU out in all 20 and one out in 10:
 
@@ -77,7 +84,6 @@ from kpilab.kpis._common import day_number, month_of, ratio
 from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand, demand_at
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 LIFECYCLES = ("not_launched", "new", "active", "phase_out", "discontinued")
 
@@ -193,10 +199,6 @@ class _Cube:
         if not len(self.skus):
             return np.zeros((0, len(self.days)))
         return np.add.reduceat(self.sellable, self.sku_starts, axis=0)
-
-    @property
-    def day_month(self) -> np.ndarray:
-        return np.searchsorted(self.month_starts, np.arange(len(self.days)), side="right") - 1
 
 
 def _pool(ctx) -> nw.LazyFrame:
@@ -637,7 +639,7 @@ def _weights(ctx) -> nw.LazyFrame:
                            out=(nw.col("zero_weight_cell_days") * (nw.col("sellable") <= 0).cast(nw.Int64)).sum())
         _note_zero_weight(ctx, window, int(zero["zero"] or 0), int(zero["out"] or 0))
         return frame
-    return ctx.cached(("availability_weights", ctx.params["window"]), build)
+    return ctx.shared(("availability_weights", ctx.params["window"], *_pool_key(ctx)), build)
 
 
 def _demand_weighted_frame(ctx):
@@ -693,7 +695,7 @@ def _lost_sales_frame(method: str):
                               no_reference_cell_days=(n < 0.5).cast(nw.Int64))
                 .select("sku", "warehouse", "day", "lost_units", "no_reference_cell_days", "blind",
                         lost_gmv=nw.col("lost_units") * nw.col("price")))
-        lost = ctx.cached(("availability_lost", method, window), lambda: lost)
+        lost = ctx.shared(("availability_lost", method, window, *_pool_key(ctx)), lambda: lost)
         counts = collect_row(lost, none=nw.col("no_reference_cell_days").sum(), blind=nw.col("blind").sum())
         if method == "traffic_conversion":
             _note_views(ctx, int(counts["blind"] or 0), blank)
@@ -788,7 +790,7 @@ def _context(dataset, kpi: Kpi, params: dict) -> Context:
     missing = missing_inputs(kpi, dataset)
     if missing:
         raise KpiError(f"{kpi.id} needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, kpi.resolve_params(params), eager=False)
+    return Context(dataset, kpi.resolve_params(params))
 
 
 def _out(frame: nw.DataFrame, ctx):
