@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--by", action="append", default=[], metavar="COLUMN")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--mapping", help="column mapping saved as JSON")
+    _engine_options(p)
     p.set_defaults(run=_compute)
 
     p = sub.add_parser("catalog", help="list every KPI, definition and parameter")
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="print the validation report of a dataset")
     p.add_argument("data")
     p.add_argument("--mapping", help="column mapping saved as JSON")
+    _engine_options(p)
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("generate", help="write a simulated sample dataset")
@@ -71,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", help="write it to this file instead")
     p.set_defaults(run=_contract)
     return parser
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("auto", "pandas", "polars", "duckdb", "spark"), default="auto",
+                   help="where the data is read, validated and computed (default auto: polars, or DuckDB "
+                        "for files over 2 GB)")
+    p.add_argument("--spark-remote", metavar="URL",
+                   help="Spark Connect server, e.g. sc://host:15002 (default: $SPARK_REMOTE); with --engine spark")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="Spark master, e.g. spark://host:7077 or yarn (default: local[2]); with --engine spark")
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -113,12 +125,27 @@ def _progress(total: int):
         bar.update(1)
 
 
-def _load(data: str, mapping: str | None):
+def _load(data: str, mapping: str | None, args):
     from kpilab.dataset import load_dataset
 
     if not Path(data).exists():
         raise FileNotFoundError(f"no dataset at {data}")
-    return load_dataset(data, mapping=mapping)
+    if args.engine == "spark":          # the session the dataset's tables will live on
+        from kpilab.engines import spark_session
+
+        spark_session(master=args.spark_master, remote=args.spark_remote)
+    return load_dataset(data, mapping=mapping, engine=args.engine)
+
+
+def _check_engine(args) -> None:
+    """Spark options only make sense with the Spark engine: say so instead of ignoring them."""
+    from kpilab.registry import KpiError
+
+    given = [o for o, v in (("--spark-remote", args.spark_remote), ("--spark-master", args.spark_master)) if v]
+    if given and args.engine != "spark":
+        raise KpiError(f"{' and '.join(given)} only {'work' if len(given) > 1 else 'works'} with --engine spark")
+    if args.spark_remote and args.spark_master:
+        raise KpiError("choose --spark-remote (Spark Connect) or --spark-master, not both")
 
 
 def _compute(args) -> int:
@@ -129,9 +156,10 @@ def _compute(args) -> int:
     kpi.definition(args.definition)
     params = _params(args.param)
     kpi.resolve_params(params)          # reject a bad request before reading any data
+    _check_engine(args)
     with _progress(2) as step:
         step(f"reading and validating {args.data}")
-        dataset = _load(args.data, args.mapping)
+        dataset = _load(args.data, args.mapping, args)
         step(f"computing {kpi.id} ({args.definition})")
         result = compute(dataset, kpi, args.definition, by=args.by, **params)
     frame = nw.from_native(result.table, eager_only=True).to_pandas()
@@ -195,9 +223,10 @@ def _validate(args) -> int:
     from kpilab.engine import missing_inputs
     from kpilab.kpis import REGISTRY
 
+    _check_engine(args)
     with _progress(1) as step:
         step(f"reading and validating {args.data}")
-        dataset = _load(args.data, args.mapping)
+        dataset = _load(args.data, args.mapping, args)
     report = dataset.report
     print(report.to_text())
     print()

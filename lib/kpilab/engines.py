@@ -42,10 +42,6 @@ SPARK_LOCAL_CONF = {
 (no shift between the driver's and the executors' clocks), few shuffle partitions (the default
 200 is made for clusters: on small data it is 200 tiny tasks per aggregation), Arrow transfers."""
 
-spark_master: str | None = None
-"""The master URL of the session kpilab starts when none is active and SPARK_REMOTE is unset
-(``--spark-master``); local[2] when None."""
-
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _TEMP_NAMES = itertools.count()
@@ -200,8 +196,8 @@ def spark_session(master: str | None = None, remote: str | None = None):
        built with its own settings);
     2. Spark Connect at ``remote`` or ``$SPARK_REMOTE`` (``sc://host:15002``; needs the
        ``pyspark[connect]`` extras);
-    3. a new session on ``master`` or ``spark_master`` (``--spark-master``: ``spark://host:7077``,
-       ``yarn``, ``k8s://…``);
+    3. a new session on ``master`` (``--spark-master``: ``spark://host:7077``, ``yarn``,
+       ``k8s://…``);
     4. ``local[2]``.
 
     A session kpilab starts itself gets ``SPARK_LOCAL_CONF`` (no UI, UTC, few shuffle
@@ -216,7 +212,7 @@ def spark_session(master: str | None = None, remote: str | None = None):
     remote = remote or os.environ.get("SPARK_REMOTE")
     if remote:
         return builder.remote(remote).getOrCreate()
-    builder = builder.master(master or spark_master or "local[2]")
+    builder = builder.master(master or "local[2]")
     for key, value in SPARK_LOCAL_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

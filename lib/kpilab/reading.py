@@ -6,7 +6,9 @@ number and yes/no columns typed in the read (a file where one cell does not pars
 as text, so validation can report the cell by row); Parquet by polars; Excel by fastexcel
 (calamine). With ``engine="duckdb"`` Parquet files, folders of Parquet files and .duckdb
 databases are opened in place as lazy DuckDB relations: a dataset bigger than memory is
-validated in DuckDB without being loaded. Dates stay text here: validation parses them, one
+validated in DuckDB without being loaded. With ``engine="spark"`` CSV and Parquet files on disk
+are read by Spark (text columns, encoding and delimiter sniffed from the file's first MiB) and
+everything else (workbooks, uploads) is read here and sent to Spark. Dates stay text here: validation parses them, one
 format per column, so every bad cell is reported with its row instead of failing here.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pyarrow.parquet as pq
 from kpilab.contract import TABLES
 from kpilab.registry import Note
 
-Engine = Literal["polars", "duckdb", "pandas"]
+Engine = Literal["polars", "duckdb", "pandas", "spark"]
 ROW = "__row__"
 """Column of a DuckDB relation holding each row's spreadsheet row number (relations have no
 order of their own); validation uses it for the rows it reports and drops it."""
@@ -89,8 +91,8 @@ def read_dataset(source: Source, *, encoding: str | None = None,
     detected one shows garbled text). ``engine`` chooses the tables' backend (see RawDataset);
     with "duckdb", files on disk are read in place, lazily. Raises DatasetReadError.
     """
-    if engine not in ("polars", "duckdb", "pandas"):
-        raise ValueError(f"Unknown engine {engine!r}: choose polars, duckdb or pandas.")
+    if engine not in ("polars", "duckdb", "pandas", "spark"):
+        raise ValueError(f"Unknown engine {engine!r}: choose polars, duckdb, pandas or spark.")
     raw = RawDataset()
     if isinstance(source, (list, tuple)):
         files = _expand_zips([(name, data) for name, data in source])
@@ -115,6 +117,8 @@ def read_dataset(source: Source, *, encoding: str | None = None,
             "workbook after its table.")
     if engine == "pandas":
         raw.tables = {name: _to_pandas(frame) for name, frame in raw.tables.items()}
+    if engine == "spark":
+        raw.tables = {name: _to_spark(frame) for name, frame in raw.tables.items()}
     return raw
 
 
@@ -190,6 +194,9 @@ class _Reader:
 
     def read(self, name: str, data: bytes | Path) -> None:
         raw = self.raw
+        if isinstance(data, Path) and data.is_dir() and self.engine == "spark":
+            self._add(table_name(name + ".x"), _spark_parquet(data), f"{name}/ (Parquet files)")
+            return
         if isinstance(data, Path) and data.is_dir():
             self._add(table_name(name + ".x"), _parquet_table(self.con, data), f"{name}/ (Parquet files)")
             return
@@ -213,7 +220,10 @@ class _Reader:
             raw.notes.append(Note(f"{name}: not a contract table, ignored.",
                                   f"{name}: 不是约定中的表, 已忽略。"))
             return
-        if suffix == ".csv":
+        if self.engine == "spark" and isinstance(data, Path):
+            frame, source = (_spark_csv(raw, name, data, self.encoding, table) if suffix == ".csv"
+                             else (_spark_parquet(data), name))
+        elif suffix == ".csv":
             frame, source = _read_csv(raw, name, data, self.encoding, table)
         elif self.con is not None and isinstance(data, Path):
             frame, source = _parquet_table(self.con, data), name
@@ -293,6 +303,89 @@ def _parquet_table(con: duckdb.DuckDBPyConnection | None, path: Path) -> Any:
         f'SELECT * EXCLUDE (filename, file_row_number), '
         f'(CASE filename {start} END + file_row_number + 2)::BIGINT AS "{ROW}" '
         f"FROM read_parquet([{listed}], filename = true, file_row_number = true)")
+
+
+def _to_spark(frame: Any) -> Any:
+    """A table read in memory (workbook, upload) sent to Spark with its row numbers (ROW)."""
+    from kpilab.engines import to_spark
+
+    if not isinstance(frame, pl.DataFrame):
+        return frame
+    return to_spark(frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+                    .to_arrow())
+
+
+def _spark_csv(raw: RawDataset, name: str, path: Path, encoding: str | None,
+               table: str) -> tuple[Any, str]:
+    """A CSV file read by Spark, every column as text (validation parses and reports the cells).
+
+    The encoding and the delimiter are found as for polars, on the file's first MiB (cut at a
+    line end); a file that is not UTF-8 (GB18030 …, which Spark's CSV reader refuses) is read
+    by polars and sent to Spark. A row with more fields than the header is an error, as with polars (Spark's
+    default would drop the extra fields silently): the file is checked in one pass here. Files
+    with quotes are read with ``multiLine`` (a quoted cell may hold a line break; such a file is
+    parsed by one task). Rows are numbered in file order (``engines.spark_row_numbers``)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from kpilab.engines import spark_row_numbers, spark_session
+
+    with path.open("rb") as f:
+        head = f.read(2**20 + 1)
+    if len(head) > 2**20:
+        head = head[:head.rfind(b"\n") + 1] or head[:2**20]
+    body, used = _decode(RawDataset(), name, head, encoding)
+    if used.lower().replace("-", "") != "utf8":
+        return _read_csv(raw, name, path, encoding, table)
+    first_line = body.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    delimiter = max(_DELIMITERS, key=first_line.count)
+    shown = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+    source = f"{name} ({used}, {shown}-separated, read by Spark)"
+    if not body.strip():
+        return pl.DataFrame(), source
+    headers = _unique_headers(next(csv.reader([first_line], delimiter=delimiter)))
+    schema = T.StructType([T.StructField(h, T.StringType()) for h in headers]
+                          + [T.StructField("__bad", T.StringType())])
+    frame = spark_session().read.csv(
+        str(path), schema=schema, header=True, enforceSchema=True, sep=delimiter,
+        encoding="UTF-8", multiLine=b'"' in head, mode="PERMISSIVE",
+        columnNameOfCorruptRecord="__bad")
+    frame = spark_row_numbers(frame, ROW)
+    pieces = F.size(F.split("__bad", re.escape(delimiter)))  # ≥ the fields: quotes not counted
+    suspects = (frame.filter(F.col("__bad").isNotNull() & (pieces > len(headers)))
+                .select(ROW, "__bad").orderBy(ROW).limit(20).collect())
+    for row, text in suspects:
+        fields = next(csv.reader([text], delimiter=delimiter), [])
+        if len(fields) > len(headers):
+            raise DatasetReadError(
+                f"{name}: Expected {len(headers)} fields in row {row}, saw {len(fields)}. Every "
+                "row must have at most as many fields as the header; put quotes around text "
+                f"that contains the delimiter {delimiter!r}.")
+    return frame.drop("__bad"), source
+
+
+def _spark_parquet(path: Path) -> Any:
+    """A Parquet file or folder of Parquet files read by Spark, its rows numbered file after
+    file (each file's rows from its metadata, then Spark's row index within the file)."""
+    from pyspark.sql import functions as F
+
+    from kpilab.engines import spark_session
+
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    try:
+        counts = [pq.ParquetFile(file).metadata.num_rows for file in files]
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise DatasetReadError(f"{path.name}: cannot be read as parquet ({exc}). Export the "
+                               "table again, or as CSV.") from None
+    spark = spark_session()
+    starts = spark.createDataFrame([(f.name, sum(counts[:i])) for i, f in enumerate(files)],
+                                   "__file string, __start long")
+    frame = spark.read.parquet(*map(str, files))
+    number = F.col("__index") + F.col("__start") + 2
+    return (frame.withColumns({"__file": F.col("_metadata.file_name"),
+                               "__index": F.col("_metadata.row_index")})
+            .join(F.broadcast(starts), "__file").withColumn(ROW, number.cast("bigint"))
+            .drop("__file", "__index", "__start"))
 
 
 def _read_csv(raw: RawDataset, name: str, data: bytes | Path, encoding: str | None,
