@@ -29,7 +29,7 @@ P90 = _definition(finish=lambda s: s, sums=("days",),
 def ctx(request):
     skus = pd.DataFrame({"sku": ["a", "b"], "category": ["x", "y"], "unit_cost": 1.0})
     ds = Dataset({"skus": skus, "detail": DETAIL}, "pool").to_engine(request.param)   # one engine
-    return Context(ds, {"a": 0.5, "b": 0.8, "c": 0.95, "window_days": 90}, eager=False)
+    return Context(ds, {"a": 0.5, "b": 0.8, "c": 0.95, "window_days": 90})
 
 
 def _pooled(ctx, definition, by):

@@ -9,7 +9,6 @@ So "pooled" always means Σnumerator / Σdenominator over the group, never a mea
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -57,10 +56,9 @@ class Context:
     """The tables of one dataset as narwhals LazyFrames on its engine, plus things derived once
     per request (``cached``) or once per dataset (``shared``)."""
 
-    def __init__(self, dataset, params: dict[str, Any], eager: bool = True):
+    def __init__(self, dataset, params: dict[str, Any]):
         self.dataset = dataset
         self.params = params
-        self.eager = eager      # TRANSITION: families not yet lazy read collected frames
         self.notes: list[str] = []
         self._memo: dict[tuple, Any] = {}
         self._frames = {name: engines.lazy(t) for name, t in dataset.tables.items()}
@@ -150,13 +148,10 @@ class Context:
             self.note(text)
         return self._use(value)
 
-    def _use(self, value):
-        """A kept frame as the family reads it: lazy (or eager during the transition)."""
-        if isinstance(value, nw.DataFrame) and not self.eager:
-            return value.lazy()
-        if isinstance(value, nw.LazyFrame) and self.eager:
-            return value.collect()
-        return value
+    @staticmethod
+    def _use(value):
+        """A kept frame as the families read it: lazy."""
+        return value.lazy() if isinstance(value, nw.DataFrame) else value
 
     def count(self, frame: nw.LazyFrame) -> int:
         """Rows of a frame, counted on the engine (for notes)."""
@@ -368,7 +363,6 @@ def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ..
     if definition.daily_sales and ctx.dataset.grain == "monthly":
         raise KpiError(f"{kpi.id} / {definition.id} needs {DAILY_SALES}, which this dataset does not have")
     ctx.notes = []
-    ctx.eager = not getattr(sys.modules[definition.stats.__module__], "LAZY", False)
     with engines.using(ctx.dataset):
         detail = _keep_detail(engines.as_lazy(definition.stats(ctx, ctx.params, by)))
         table = engines.to_pandas(pool(ctx, detail, by, definition))

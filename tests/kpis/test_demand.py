@@ -73,7 +73,7 @@ def test_demand_at_agrees_with_the_loop(backend, kernel):
     """Both kernels of demand_at (the lazy one forced on in-memory engines too) on day numbers:
     a month end, a leap day, a year boundary, a window reaching over three months."""
     sales, plans = _random_tables(3)
-    ctx = Context(dataset(backend, sales=sales, plans=plans), {}, eager=False)
+    ctx = Context(dataset(backend, sales=sales, plans=plans), {})
     probe = [dt.date(2023, 12, 31), dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 15),
              dt.date(2024, 4, 30)]
     epoch = dt.date(1970, 1, 1)
@@ -94,7 +94,7 @@ def test_month_helpers_on_every_engine(backend):
     against Python's calendar over 1969–2100 (leap years, century rule)."""
     epoch = dt.date(1970, 1, 1)
     numbers = list(range(-400, 48000, 13))
-    ctx = Context(dataset(backend, sales=pd.DataFrame({"day": numbers})), {}, eager=False)
+    ctx = Context(dataset(backend, sales=pd.DataFrame({"day": numbers})), {})
     out = engines.to_pandas(with_month_start(with_month_of(ctx.table("sales"), "day", "m"), "m", "first", offset=1)
                             .sort("day"))
     want = [(epoch + dt.timedelta(days=n)).year * 12 + (epoch + dt.timedelta(days=n)).month - 1 for n in numbers]

@@ -36,14 +36,24 @@ def day_number(column: str) -> nw.Expr:
     365 days plus leap days, eras of 400 years = 146097 days) rather than from a duration's
     total_seconds, which Spark has no narwhals translation for; integer arithmetic only, so
     every engine gives the same numbers (dates from year 0 on: every // is on values ≥ 0)."""
+    return _days_from_civil(column, nw.Int64)
+
+
+def day_number_or_null(column: str) -> nw.Expr:
+    """``day_number`` as a float, so a blank date stays empty on every engine (pandas has no
+    null integer here): for optional date columns such as an expiry or a shipped date."""
+    return _days_from_civil(column, nw.Float64)
+
+
+def _days_from_civil(column: str, dtype) -> nw.Expr:
     date = nw.col(column)
-    month = date.dt.month().cast(nw.Int64)
-    year = date.dt.year().cast(nw.Int64) - (month <= 2).cast(nw.Int64)
+    month = date.dt.month().cast(dtype)
+    year = date.dt.year().cast(dtype) - (month <= 2).cast(dtype)
     era = year // 400
     year_of_era = year - era * 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + date.dt.day().cast(nw.Int64) - 1
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + date.dt.day().cast(dtype) - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return (era * 146097 + day_of_era - 719468).cast(nw.Int64)
+    return (era * 146097 + day_of_era - 719468).cast(dtype)
 
 
 def month_str(number: int) -> str:

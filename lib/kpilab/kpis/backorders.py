@@ -22,24 +22,21 @@ Readings of the spec:
 
 from __future__ import annotations
 
-import datetime as dt
 
 import narwhals.stable.v2 as nw
 
 from kpilab import engines
-from kpilab.kpis._common import (NAN, as_date, last_complete_month, month_number, month_number_of,
-                                 month_of, month_str, ratio)
+from kpilab.kpis._common import (NAN, as_date, day_number_or_null, last_complete_month, month_number,
+                                 month_number_of, month_of, month_str, ratio)
 from kpilab.registry import Definition, Kpi, L10n, Param, Reference
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 _NEVER = 1e9    # a day number after any date: an empty shipped/cancelled date never closes a line
-_EPOCH = dt.datetime(1970, 1, 1)
 
 
 def _day(column: str) -> nw.Expr:
     """A date column as days since 1970-01-01 (float, so an empty date stays empty on pandas)."""
-    return (nw.col(column) - _EPOCH).dt.total_seconds() // 86400
+    return day_number_or_null(column)
 
 
 def _first_day(mn: nw.Expr) -> nw.Expr:

@@ -53,11 +53,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from kpilab import engines
-from kpilab.kpis._common import NAN, as_date, day_number, month_of, month_str, ratio
+from kpilab.kpis._common import NAN, as_date, day_number, day_number_or_null, month_of, month_str, ratio
 from kpilab.kpis._demand import DEMAND_WINDOW, demand_at
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param, Reference
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 SLOW_DEFINITIONS = ("dos_excess", "dos_whole", "stock_age", "dos_and_age")
 
@@ -140,8 +139,7 @@ def _batch_reads(ctx, table: str, monthly: bool) -> nw.LazyFrame:
         _note_reads(ctx, snaps, reads)
         names = batches.collect_schema().names()
         # float days: a blank expiry_date stays empty (NaN / null), an integer cast would fail
-        epoch = dt.datetime(1970, 1, 1)
-        expiry = ((nw.col("expiry_date") - epoch).dt.total_seconds() / 86400.0 if "expiry_date" in names
+        expiry = (day_number_or_null("expiry_date") if "expiry_date" in names
                   else nw.lit(None, dtype=nw.Float64)).alias("expiry_day")
         status = nw.col("status") if "status" in names else nw.lit("sellable")
         out = (batches.with_columns(bday=day_number("date"))
@@ -513,7 +511,7 @@ def _context(dataset, kpi_id: str, params: dict):
     missing = missing_inputs(kpi, dataset)
     if missing:
         raise KpiError(f"{kpi_id} needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, kpi.resolve_params(params), eager=False)
+    return Context(dataset, kpi.resolve_params(params))
 
 
 def slow_moving_sweep(dataset, thresholds: Iterable[int] | None = None, and_moves: str = "dos",
@@ -763,7 +761,7 @@ DAYS_OF_INVENTORY = Kpi(
                    L10n("There is no neutral, stable sales plan: past sales are objective and, seen the same way "
                         "every year, still show a pattern.",
                         "没有一版中性稳定的销售计划时退而求其次: 过去销售客观, 每年都这么看也能呈现规律。"),
-                   stats=_doi_stats("trailing"), finish=_doi_finish,
+                   daily_sales=True, stats=_doi_stats("trailing"), finish=_doi_finish,
                    sums=("inventory_value", "daily_cost_of_demand"),
                    helpers=("inventory_value", "daily_cost_of_demand"), params=("window",)),
         Definition("forward", L10n("On the forward plan", "按未来销售计划"),
@@ -828,7 +826,8 @@ SLOW_MOVING = Kpi(
     definitions=tuple(
         Definition(k, _SLOW_TEXT[k][0], _SLOW_TEXT[k][1], _SLOW_TEXT[k][2], _SLOW_TEXT[k][3],
                    stats=_slow_stats(k), finish=_slow_finish, sums=("slow_value", "total_value"),
-                   helpers=("slow_value", "total_value"), params=_SLOW_PARAMS[k])
+                   helpers=("slow_value", "total_value"), params=_SLOW_PARAMS[k],
+                   daily_sales="dos_days" in _SLOW_PARAMS[k])     # days of sales read day by day
         for k in SLOW_DEFINITIONS),
     optional_tables=("batches", "plans"))
 

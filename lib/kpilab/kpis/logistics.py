@@ -45,7 +45,6 @@ from kpilab.kpis._common import NAN, month_of, ratio
 from kpilab.kpis.suppliers import compare_groupings, counts
 from kpilab.registry import Definition, Kpi, L10n, Reference
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 # --------------------------------------------------------------------------- logistics cost
 

@@ -15,7 +15,6 @@ from kpilab.kpis._common import (as_date, day_number, last_complete_month, month
                                  month_of, month_str, ratio)
 from kpilab.registry import Definition, Kpi, L10n, Param, Reference
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 # --------------------------------------------------------------------------- universe
 

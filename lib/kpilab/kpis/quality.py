@@ -60,7 +60,6 @@ from kpilab import engines
 from kpilab.kpis._common import as_date, day_number, month_of, ratio
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 DEFAULT_KEYWORDS = ("defect", "broken", "damaged", "faulty", "stopped working", "poor quality", "bad quality",
                     "质量问题", "质量差", "破损", "瑕疵", "坏了", "损坏", "故障", "次品")
@@ -410,7 +409,7 @@ def _context(dataset, params: Mapping[str, Any]):
     missing = missing_inputs(RETURN_RATE, dataset)
     if missing:
         raise KpiError(f"return_rate needs {', '.join(missing)}, which this dataset does not have")
-    return Context(dataset, RETURN_RATE.resolve_params(dict(params)), eager=False)
+    return Context(dataset, RETURN_RATE.resolve_params(dict(params)))
 
 
 def _check_by(dataset, by) -> tuple[str, ...]:

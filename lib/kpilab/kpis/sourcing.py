@@ -49,7 +49,6 @@ import narwhals.stable.v2 as nw
 from kpilab.kpis._common import NAN, as_date, day_number, month_number, month_number_of, month_of, month_str, ratio
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param, Reference
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 QUARTER = "quarter"
 _EPOCH = dt.date(1970, 1, 1)

@@ -55,7 +55,6 @@ from kpilab import engines
 from kpilab.kpis._common import NAN, as_date, day_number, month_of, ratio
 from kpilab.registry import Definition, Kpi, L10n, Param
 
-LAZY = True     # TRANSITION marker, removed once every family is lazy
 
 # --------------------------------------------------------------------------- OTIF universe
 
@@ -391,7 +390,6 @@ class _Memo:
         key = tuple(sorted(resolved.items()))
         if key not in self.contexts:
             self.contexts[key] = Context(self.dataset, resolved)
-            self.contexts[key].eager = False    # TRANSITION: goes with the eager mode
         return self.contexts[key]
 
     def compare(self, groupings: Iterable[Sequence[str]], definitions=None, **params) -> dict:
