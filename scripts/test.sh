@@ -18,4 +18,4 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements-dev.txt
 
-.venv/bin/python -m pytest --doctest-modules lib/kpilab tests notebooks --nbmake "$@"
+.venv/bin/python -m pytest --doctest-modules lib/kpilab tests notebooks --nbmake -n 2 --dist loadgroup "$@"

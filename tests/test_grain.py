@@ -63,3 +63,15 @@ def test_daily_rows_stay_daily():
     assert detect_grain(pd.DataFrame({"sku": ["a", "a", "a"], "date": days})) == "daily"
     assert detect_grain(pd.DataFrame({"sku": ["a"], "date": days[:1]})) == "daily"   # nothing to tell
     assert kpilab.load_sample().grain == "daily"
+
+
+def test_command_line_reads_monthly_actuals(capsys):
+    from kpilab.cli import main
+
+    assert main(["compute", "plan_accuracy", "--definition", "wape", "--data", MONTHLY, "--by", "month",
+                 "--engine", "polars"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("month,value") and lines[2].startswith("2024-02,")
+    assert main(["compute", "days_of_inventory", "--definition", "trailing", "--data", MONTHLY,
+                 "--grain", "monthly"]) == 2
+    assert "daily sales rows" in capsys.readouterr().err

@@ -79,6 +79,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("auto", "pandas", "polars", "duckdb", "spark"), default="auto",
                    help="where the data is read, validated and computed (default auto: polars, or DuckDB "
                         "for files over 2 GB)")
+    p.add_argument("--grain", choices=("auto", "daily", "monthly"), default="auto",
+                   help="sales are daily rows or monthly totals (default auto: the mapping's, else detected)")
     p.add_argument("--spark-remote", metavar="URL",
                    help="Spark Connect server, e.g. sc://host:15002 (default: $SPARK_REMOTE); with --engine spark")
     p.add_argument("--spark-master", metavar="URL",
@@ -134,7 +136,7 @@ def _load(data: str, mapping: str | None, args):
         from kpilab.engines import spark_session
 
         spark_session(master=args.spark_master, remote=args.spark_remote)
-    return load_dataset(data, mapping=mapping, engine=args.engine)
+    return load_dataset(data, mapping=mapping, engine=args.engine, grain=args.grain)
 
 
 def _check_engine(args) -> None:

@@ -35,3 +35,10 @@ def small() -> Dataset:
 @pytest.fixture(scope="session")
 def small_on_spark(spark, small) -> Dataset:
     return small.to_engine("spark")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist every Spark test goes to the same worker, so the run keeps one session."""
+    for item in items:
+        if "tests/spark/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("spark"))
