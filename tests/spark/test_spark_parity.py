@@ -1,4 +1,4 @@
-"""Every definition of every KPI whose family is lazy gives on Spark (local mode) the numbers it
+"""Every definition of every KPI gives on Spark (local mode) the numbers it
 gives on pandas, ungrouped and grouped; the data round-trips through Spark; Spark tables wrap
 into a Dataset; the command line computes on Spark."""
 
@@ -18,21 +18,11 @@ import pytest
 
 from kpilab import REGISTRY, Dataset, KpiError, compute, engines
 from kpilab.cli import main
+from tests.test_registry_invariants import CASES, groupings
 
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = [(k.id, d.id) for k in REGISTRY.values() for d in k.definitions]
-
-
-def groupings(kpi) -> list[tuple[str, ...]]:
-    """Ungrouped, by month, by category (SKU-level KPIs) and by warehouse where it applies."""
-    out = [(), ("month",)]
-    if kpi.sku_grouping:
-        out.append(("category",))
-    if "warehouse" in kpi.dims:
-        out.append(("warehouse",))
-    return out
 
 
 @pytest.mark.parametrize("kpi_id, definition", CASES)
