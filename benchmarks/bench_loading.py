@@ -54,8 +54,8 @@ def _plain(folder: str, engine: str) -> dict:
     rows = 0
     for path in files:
         if engine == "duckdb":
-            rows += duckdb.sql(f"SELECT count(*), bit_xor(hash(COLUMNS(*))) FROM read_parquet('{path}')"
-                               ).fetchall()[0][0]
+            query = f"SELECT count(*), bit_xor(hash(COLUMNS(*))) FROM read_parquet('{path}')"
+            rows += duckdb.sql(query).fetchall()[0][0]
         else:
             rows += len(pl.read_csv(path) if path.suffix == ".csv" else pl.read_parquet(path))
     return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "rows": rows}
