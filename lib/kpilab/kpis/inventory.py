@@ -70,14 +70,14 @@ def _month_expr(column: str = "date") -> nw.Expr:
 def _fill_value(ctx, frame: nw.LazyFrame, units: str, table: str) -> nw.LazyFrame:
     """Fill a blank ``value`` with units × unit_cost (the contract's default)."""
     has_value = "value" in frame.collect_schema().names()
-    if has_value and not ctx.scalar(frame, nw.col("value").is_null().sum()):
+    if has_value and not ctx.scalar(frame, nw.col("value").is_null().cast(nw.Int64).sum()):
         return frame
     if not ctx.has("skus"):
         raise KpiError(f"{table}.value is blank and there is no skus table to value units at cost")
     default = nw.col(units) * nw.col("unit_cost")
     out = frame.join(_unit_costs(ctx), on="sku", how="left")
     out = out.with_columns(value=nw.coalesce(nw.col("value"), default) if has_value else default)
-    blank = ctx.scalar(out, nw.col("value").is_null().sum())
+    blank = ctx.scalar(out, nw.col("value").is_null().cast(nw.Int64).sum())
     if blank:
         ctx.note(f"{blank} {table} rows have no value and a SKU missing from skus: counted as 0.",
                  zh=f"{table} 中有 {blank} 行缺少 value, 且其 SKU 不在 skus 中: 按 0 计。")
