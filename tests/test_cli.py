@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from kpilab.cli import main
+from kpilab.contract import TABLES
 
 SAMPLE = "data/sample"
 
@@ -164,8 +165,8 @@ def test_generate_parquet_in_chunks(capsys, tmp_path):
     out = tmp_path / "pq"
     code, stdout, err = run(capsys, "generate", str(out), "--skus", "12", "--warehouses", "2", "--days", "120",
                             "--format", "parquet", "--chunk-skus", "4")
-    assert code == 0 and stdout == f"wrote 14 tables to {out}\n", err
-    assert len(list(out.glob("*.parquet"))) == 14 and not list(out.glob("*.csv"))
+    assert code == 0 and stdout == f"wrote {len(TABLES)} tables to {out}\n", err   # every contract table
+    assert len(list(out.glob("*.parquet"))) == len(TABLES) and not list(out.glob("*.csv"))
     sales = pq.ParquetFile(out / "sales.parquet")
     # one row group per chunk: at most ⌈12 / 4⌉ = 3, but the best seller's supplier weighs as much
     # as the other suppliers together in expected rows, so the chunks balanced by rows are 2
