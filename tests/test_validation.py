@@ -482,6 +482,19 @@ def _problems(result: ValidatedTables) -> list[tuple]:
             for p in result.report.problems]
 
 
+def write_bad_files(folder, form: str) -> None:
+    """The bad-input files as CSV, or as Parquet with the text cells kept as text (the same bad
+    cells), for the tests that compare engines."""
+    import polars as pl
+
+    for name, text in BAD_FILES.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        if form == "parquet":
+            pl.read_csv(path, infer_schema=False).write_parquet(path.with_suffix(".parquet"))
+            path.unlink()
+
+
 @pytest.mark.parametrize("form", ["csv", "parquet"])
 def test_duckdb_and_polars_report_the_same_problems(tmp_path, form):
     import duckdb
@@ -489,12 +502,7 @@ def test_duckdb_and_polars_report_the_same_problems(tmp_path, form):
 
     from kpilab.reading import read_dataset
 
-    for name, text in BAD_FILES.items():
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        if form == "parquet":  # text cells kept as text: the same bad cells in Parquet
-            pl.read_csv(path, infer_schema=False).write_parquet(path.with_suffix(".parquet"))
-            path.unlink()
+    write_bad_files(tmp_path, form)
     on_polars = validate(read_dataset(tmp_path, engine="polars").tables)
     on_duckdb = validate(read_dataset(tmp_path, engine="duckdb").tables)
     assert _problems(on_duckdb) == _problems(on_polars)

@@ -3,25 +3,19 @@ CSV row with too many fields refused as with polars."""
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
 from kpilab import engines, load_dataset
 from kpilab.reading import DatasetReadError, read_dataset
 from kpilab.validation import validate
-from tests.test_validation import BAD_FILES, _problems, only
+from tests.test_validation import _problems, only, write_bad_files
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.mark.parametrize("form", ["csv", "parquet"])
 def test_spark_and_polars_report_the_same_problems(spark, tmp_path, form):
-    for name, text in BAD_FILES.items():
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        if form == "parquet":  # text cells kept as text: the same bad cells in Parquet
-            pl.read_csv(path, infer_schema=False).write_parquet(path.with_suffix(".parquet"))
-            path.unlink()
+    write_bad_files(tmp_path, form)
     on_polars = validate(read_dataset(tmp_path, engine="polars").tables)
     on_spark = validate(read_dataset(tmp_path, engine="spark").tables)
     assert _problems(on_spark) == _problems(on_polars)
