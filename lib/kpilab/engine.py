@@ -166,8 +166,7 @@ def _keep(value):
     """What the cross-request cache holds: in-memory frames collected (so their size is known),
     DuckDB and Spark frames on their engine (temporary table, checkpoint), anything else as it is."""
     if isinstance(value, nw.LazyFrame):
-        value = engines.materialize(value)
-        return value if engines.on_engine(value) else value.collect()
+        return engines.materialize(value) if engines.on_engine(value) else value.collect()
     return value
 
 
@@ -371,9 +370,7 @@ def compute_in(ctx: Context, kpi: Kpi, definition: Definition, by: tuple[str, ..
 
 def _keep_detail(detail: nw.LazyFrame):
     """The detail computed once: a pandas frame for in-memory engines, on the engine for DuckDB and Spark."""
-    if engines.on_engine(detail):
-        return engines.materialize(detail)
-    return engines.to_pandas(detail) if detail.implementation.is_pandas() else detail.collect().lazy()
+    return engines.to_pandas(detail) if detail.implementation.is_pandas() else engines.materialize(detail)
 
 
 def pool(ctx: Context, detail, by: tuple[str, ...], definition: Definition) -> nw.LazyFrame:
