@@ -86,6 +86,7 @@ class Dataset:
         """Validate raw tables (pandas or polars frames or DuckDB relations, as read from files
         or typed) into a Dataset whose tables stay on their backend. ``grain`` of the sales:
         daily, monthly, or auto (detected, see ``detect_grain``)."""
+        from kpilab.engines import engine_of
         from kpilab.validation import validate
 
         raw = dict(tables)
@@ -96,6 +97,10 @@ class Dataset:
             raw["sales"] = nw.from_native(raw["sales"]).with_columns(
                 warehouse=nw.lit(ALL_WAREHOUSES)).to_native()
         checked = validate(raw, date_formats=date_formats)
+        # DuckDB's clean tables are stored copies: they are fingerprinted by what they were
+        # read from (files: paths, sizes and times; nothing re-scanned) and how they were read
+        on_duckdb = raw and all(engine_of(t) == "duckdb" for t in raw.values())
+        source = fingerprint(raw) + repr(sorted((date_formats or {}).items())) if on_duckdb else ""
         notes = tuple(notes)
         detected = grain == "auto"
         if detected:
@@ -112,7 +117,8 @@ class Dataset:
                            "if these are daily rows.",
                            "销售数据每个 SKU 每月只有一个日期: 按月度汇总读取 (grain=monthly)。"
                            "需要日销售的 KPI 会提示; 如果这是日数据, 请设置 grain=daily。"),)
-        return cls(checked.tables, name, checked.report, notes=notes, grain=grain)
+        stamp = hashlib.sha256(f"{source}{grain}".encode()).hexdigest()[:16] if source else ""
+        return cls(checked.tables, name, checked.report, stamp, notes=notes, grain=grain)
 
 
     @classmethod

@@ -84,17 +84,18 @@ def onto(small: nw.LazyFrame, like: nw.LazyFrame) -> nw.LazyFrame:
     return nw.from_native(frame.to_pandas() if like.implementation.is_pandas() else frame.to_polars()).lazy()
 
 
-def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
+def materialize(frame: nw.LazyFrame, name: str = "tmp") -> nw.LazyFrame:
     """Compute a lazy frame once and keep the result on its engine, as a LazyFrame again.
 
     In memory the result is a collected frame; on DuckDB it is a temporary table of the same
     connection (so it stays out of core and joins with the dataset's relations); on Spark it is
     a local checkpoint (computed now and kept on the executors, its plan cut: later queries
     neither recompute it nor re-analyse a growing plan), with DECIMAL columns cast to Float64
-    (as ``collect`` does) so the numbers compare and chart like the other engines'."""
+    (as ``collect`` does) so the numbers compare and chart like the other engines'. ``name``
+    goes into the DuckDB table's name (``drop_temporaries`` drops the default "tmp" ones)."""
     native = frame.to_native()
     if frame.implementation is nw.Implementation.DUCKDB:
-        name = f"kpilab_tmp_{next(_TEMP_NAMES)}"
+        name = f"kpilab_{name}_{next(_TEMP_NAMES)}"
         native.to_table(name)
         connection = getattr(native, "_con", None)   # reading the table back directly binds no old plan
         return nw.from_native(connection.table(name) if connection is not None
@@ -242,11 +243,32 @@ def spark_row_numbers(frame, column: str):
             .drop("__id", "__part", "__start"))
 
 
+DUCKDB_MEMORY_LIMIT = os.environ.get("KPILAB_DUCKDB_MEMORY", "3GB")
+"""DuckDB's buffer memory per dataset (``$KPILAB_DUCKDB_MEMORY``, e.g. ``8GB``): beyond it the
+clean tables, intermediate results and large joins spill to a temporary directory, so a dataset
+bigger than memory is worked on out of core and the app's server keeps a bounded footprint."""
+
+
 def connect(database: str = ":memory:", read_only: bool = False):
-    """A DuckDB connection set up for KPI work: spills to a temporary directory beyond its
-    memory limit, and keeps insertion order off so large aggregations can stream."""
+    """A DuckDB connection set up for KPI work: a memory limit (``DUCKDB_MEMORY_LIMIT``) beyond
+    which it spills to a temporary directory, and insertion order off so large aggregations can
+    stream."""
+    import tempfile
+
     import duckdb
 
     con = duckdb.connect(database, read_only=read_only)
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/kpilab-duckdb-{os.getpid()}'")
     return con
+
+
+def drop_temporaries(relation) -> None:
+    """Drop the scratch tables ``materialize`` made on a DuckDB relation's connection
+    (validation's, once the clean tables are kept), freeing their memory and spill files."""
+    connection = relation._con
+    names = connection.execute("SELECT table_name FROM duckdb_tables() "
+                               "WHERE table_name LIKE 'kpilab_tmp_%'").fetchall()
+    for (name,) in names:
+        connection.execute(f"DROP TABLE {name}")

@@ -28,6 +28,7 @@ import openpyxl
 import polars as pl
 import pyarrow.parquet as pq
 
+from kpilab import engines
 from kpilab.contract import TABLES
 from kpilab.registry import Note
 
@@ -190,7 +191,7 @@ class _Reader:
 
     def __init__(self, raw: RawDataset, encoding: str | None, engine: Engine):
         self.raw, self.encoding, self.engine = raw, encoding, engine
-        self.con = duckdb.connect() if engine == "duckdb" else None
+        self.con = engines.connect() if engine == "duckdb" else None
 
     def read(self, name: str, data: bytes | Path) -> None:
         raw = self.raw

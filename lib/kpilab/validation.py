@@ -214,8 +214,11 @@ def validate(tables: Mapping[str, Any], *,
         if name in tables:
             frame, kinds[name] = _lazy(tables[name])
             _TableCheck(table, frame, report, forced, parsed, clean, filled).run()
-    return ValidatedTables({name: _native(frame, kinds[name]) for name, frame in clean.items()},
-                           report)
+    out = {name: _native(frame, kinds[name]) for name, frame in clean.items()}
+    on_duckdb = [out[name] for name in out if kinds[name] == "duckdb"]
+    if on_duckdb:  # the clean tables are kept: the checks' scratch results go
+        engines.drop_temporaries(on_duckdb[0])
+    return ValidatedTables(out, report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,8 +289,8 @@ def _cell_text(value: object) -> str:
 
 def _native(frame: nw.LazyFrame, kind: str) -> Any:
     """The cleaned table on its input's backend, in the input's row order, without ROW."""
-    if kind == "duckdb":
-        return frame.drop(ROW).to_native()
+    if kind == "duckdb":  # computed once, in DuckDB's own storage (spilling beyond memory)
+        return engines.materialize(frame.drop(ROW), name="clean").to_native()
     if kind == "spark":  # computed once: KPI queries start from the clean table, not the files
         return engines.materialize(frame.drop(ROW)).to_native()
     polars = frame.sort(ROW).drop(ROW).collect().to_native()
@@ -301,13 +304,12 @@ def _native(frame: nw.LazyFrame, kind: str) -> Any:
 
 
 def _materialise(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """polars: compute once and keep (its lazy plans are re-run per query); Spark: a local
-    checkpoint (likewise, and its plan stops growing); DuckDB: stay lazy."""
+    """Compute once and keep: each later query would otherwise re-run the parse (polars' lazy
+    plans and DuckDB views are re-run per query; Spark's plan would keep growing). DuckDB keeps
+    it as a temporary table, spilled to disk beyond its memory limit."""
     if frame.implementation.is_polars():
         return nw.from_native(frame.to_native().collect().lazy())
-    if engines.is_spark(frame):
-        return engines.materialize(frame)
-    return frame
+    return engines.materialize(frame)
 
 
 def _distinct(frame: nw.LazyFrame, *columns: str) -> nw.LazyFrame:
