@@ -153,6 +153,12 @@ class Context:
         """A kept frame as the families read it: lazy."""
         return value.lazy() if isinstance(value, nw.DataFrame) else value
 
+    def keep(self, frame: nw.LazyFrame) -> nw.LazyFrame:
+        """A frame computed now and kept on its engine, for a build that still reads it (counts
+        for notes) before returning it: the counts then read the kept result instead of
+        recomputing the frame (``shared`` and ``cached`` do not copy it again)."""
+        return self._use(_keep(frame))
+
     def count(self, frame: nw.LazyFrame) -> int:
         """Rows of a frame, counted on the engine (for notes)."""
         return engines.count(frame)

@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import os
 import threading
+import weakref
 from typing import Any
 
 import narwhals.stable.v2 as nw
@@ -45,6 +46,7 @@ SPARK_LOCAL_CONF = {
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 _TEMP_NAMES = itertools.count()
+_KEPT: "weakref.WeakSet[Any]" = weakref.WeakSet()   # DuckDB / Spark tables materialize made
 
 
 def engine_of(native: Any) -> str:
@@ -93,16 +95,21 @@ def materialize(frame: nw.LazyFrame, name: str = "tmp") -> nw.LazyFrame:
     neither recompute it nor re-analyse a growing plan), with DECIMAL columns cast to Float64
     (as ``collect`` does) so the numbers compare and chart like the other engines'. ``name``
     goes into the DuckDB table's name (``drop_temporaries`` drops the default "tmp" ones)."""
+    if not on_engine(frame):
+        return frame.collect().lazy()
     native = frame.to_native()
+    if native in _KEPT:  # already computed and kept: not copied again
+        return frame
     if frame.implementation is nw.Implementation.DUCKDB:
         name = f"kpilab_{name}_{next(_TEMP_NAMES)}"
         native.to_table(name)
         connection = getattr(native, "_con", None)   # reading the table back directly binds no old plan
-        return nw.from_native(connection.table(name) if connection is not None
-                              else native.query("kpilab_self", f"select * from {name}"))
-    if is_spark(frame):
-        return nw.from_native(_floats(frame).to_native().localCheckpoint(eager=True))
-    return frame.collect().lazy()
+        kept = (connection.table(name) if connection is not None
+                else native.query("kpilab_self", f"select * from {name}"))
+    else:
+        kept = _floats(frame).to_native().localCheckpoint(eager=True)
+    _KEPT.add(kept)
+    return nw.from_native(kept)
 
 
 def on_engine(frame: nw.DataFrame | nw.LazyFrame) -> bool:

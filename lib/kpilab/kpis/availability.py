@@ -556,10 +556,11 @@ def _cell_days(ctx) -> nw.LazyFrame:
                         sellable=nw.col("sellable_units").cast(nw.Float64).fill_null(0.0), has_row=nw.lit(1)))
         days = inv.select("date").unique().with_columns(day=day_number("date"), month=month_of("date"))
         spans = rows.group_by("sku", "warehouse").agg(first=nw.col("day").min(), last=nw.col("day").max())
-        cells = (spans.join(days, how="cross").filter(nw.col("day") >= nw.col("first"), nw.col("day") <= nw.col("last"))
-                 .select("sku", "warehouse", "date", "day", "month")
-                 .join(rows, on=["sku", "warehouse", "day"], how="left")
-                 .with_columns(nw.col("sellable").fill_null(0.0), nw.col("has_row").fill_null(0)))
+        cells = ctx.keep(spans.join(days, how="cross")
+                         .filter(nw.col("day") >= nw.col("first"), nw.col("day") <= nw.col("last"))
+                         .select("sku", "warehouse", "date", "day", "month")
+                         .join(rows, on=["sku", "warehouse", "day"], how="left")
+                         .with_columns(nw.col("sellable").fill_null(0.0), nw.col("has_row").fill_null(0)))
         gaps = ctx.count(cells.filter(nw.col("has_row") == 0))
         if gaps:
             ctx.note(f"{gaps} cell-days inside listing periods have no inventory row: counted as out of stock.",
@@ -629,12 +630,12 @@ def _weights(ctx) -> nw.LazyFrame:
                            ["units", "selling"])
         w = nw.when(nw.col("selling") > 0.5).then(nw.max_horizontal(nw.col("units"), nw.lit(0.0))).otherwise(
             nw.lit(0.0)) / window
-        frame = (cells.join(sums, on=["sku", "warehouse", "day"], how="left")
-                 .with_columns(weight_total=w.fill_null(0.0))
-                 .with_columns(in_stock_weight=nw.when(nw.col("sellable") > 0).then(nw.col("weight_total"))
-                               .otherwise(nw.lit(0.0)),
-                               zero_weight_cell_days=(nw.col("weight_total") == 0).cast(nw.Int64))
-                 .drop("units", "selling"))
+        frame = ctx.keep(cells.join(sums, on=["sku", "warehouse", "day"], how="left")
+                         .with_columns(weight_total=w.fill_null(0.0))
+                         .with_columns(in_stock_weight=nw.when(nw.col("sellable") > 0).then(nw.col("weight_total"))
+                                       .otherwise(nw.lit(0.0)),
+                                       zero_weight_cell_days=(nw.col("weight_total") == 0).cast(nw.Int64))
+                         .drop("units", "selling"))
         zero = collect_row(frame, zero=nw.col("zero_weight_cell_days").sum(),
                            out=(nw.col("zero_weight_cell_days") * (nw.col("sellable") <= 0).cast(nw.Int64)).sum())
         _note_zero_weight(ctx, window, int(zero["zero"] or 0), int(zero["out"] or 0))
