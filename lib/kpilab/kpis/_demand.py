@@ -113,9 +113,15 @@ def _trailing_lazy(ctx, window: int, targets: nw.LazyFrame) -> nw.LazyFrame:
     """Σ units of days t−window+1 … t / window at each target (sku, day): a running sum ordered
     by day of +units on the sale day and −units on day + window, read on the target rows
     (which sort after the sales of their own day)."""
-    daily = (ctx.table("sales").join(targets.select("sku").unique(), on="sku", how="semi")
-             .select("sku", day=day_number("date"), units=nw.col("units").cast(nw.Float64))
-             .group_by("sku", "day").agg(nw.col("units").sum()))
+    first, last = engines.collect(targets.select(nw.col("day").min().alias("a"), nw.col("day").max().alias("b"))).row(0)
+    sales = ctx.table("sales")
+    if first is not None:  # only the sales that some target's window reads (dates are datetimes)
+        start, end = (dt.datetime(1970, 1, 1) + dt.timedelta(days=int(d)) for d in (first - window, last))
+        sales = sales.filter(nw.col("date") >= start, nw.col("date") <= end)
+    daily = (sales.join(targets.select("sku").unique(), on="sku", how="semi")
+             .with_columns(nw.col("units").cast(nw.Float64))
+             .group_by("sku", "date").agg(nw.col("units").sum())                    # then number
+             .select("sku", day=day_number("date"), units=nw.col("units")))       # fewer rows
     events = nw.concat([
         daily.select("sku", "day", "units", target=nw.lit(0)),
         daily.select("sku", (nw.col("day") + window).alias("day"), units=-nw.col("units"), target=nw.lit(0)),
@@ -132,6 +138,8 @@ def _forward_lazy(ctx, window: int, targets: nw.LazyFrame) -> nw.LazyFrame:
         return targets.with_columns(demand=nw.lit(0.0))
     days = targets.select("day").unique().with_columns(first=nw.col("day") + 1, last=nw.col("day") + window)
     days = with_month_of(with_month_of(with_month_of(days, "day", "mt"), "first", "m1"), "last", "m2")
+    if engines.is_spark(days):   # one row per day: kept, so Spark's optimiser does not re-plan the arithmetic 3 times
+        days = engines.materialize(days)
     span = (window + 30) // 28 + 1         # the most calendar months a window can touch
     touched = nw.concat([days.with_columns(m=nw.col("m1") + k) for k in range(span)]).filter(
         nw.col("m") <= nw.col("m2"))

@@ -87,10 +87,14 @@ def _fill_value(ctx, frame: nw.LazyFrame, units: str, table: str) -> nw.LazyFram
 # --------------------------------------------------------------------------- snapshots
 
 
-def _inventory(ctx) -> nw.LazyFrame:
+def _inventory(ctx, at: nw.LazyFrame | None = None) -> nw.LazyFrame:
     """Inventory rows with day and month numbers and a filled value (a query, not kept: each use
-    reads only the snapshot days or the sums it needs)."""
-    inv = _fill_value(ctx, ctx.table("inventory"), "on_hand_units", "inventory")
+    reads only the snapshot days or the sums it needs); with ``at`` (a frame with ``date``),
+    only the rows of those dates, selected before the day arithmetic."""
+    inv = ctx.table("inventory")
+    if at is not None:
+        inv = inv.join(at.select("date"), on="date", how="semi")
+    inv = _fill_value(ctx, inv, "on_hand_units", "inventory")
     return inv.select("sku", "warehouse", "value", "sellable_units", day=day_number("date"), mn=_month_expr("date"))
 
 
@@ -174,7 +178,7 @@ def _note_reads(ctx, snaps: nw.LazyFrame, reads: nw.LazyFrame) -> None:
 def _sku_stock(ctx, monthly: bool) -> nw.LazyFrame:
     """(sku, day, on_hand_value, sellable) summed over warehouses at each snapshot day."""
     return ctx.shared(("sku_stock", monthly), lambda: (
-        _inventory(ctx).join(_snapshots(ctx, "inventory", monthly).select("day"), on="day", how="semi")
+        _inventory(ctx, _snapshots(ctx, "inventory", monthly))
         .group_by("sku", "day").agg(on_hand_value=nw.col("value").sum(),
                                     sellable=nw.col("sellable_units").sum())))
 
@@ -230,7 +234,7 @@ def _daily_average_cells(ctx, monthly: bool) -> nw.LazyFrame:
 
 def _month_end_cells(ctx, monthly: bool) -> nw.LazyFrame:
     """(sku, warehouse, mn, day, inventory_value) on the snapshot days."""
-    return (_inventory(ctx).join(_snapshots(ctx, "inventory", monthly).select("day"), on="day", how="semi")
+    return (_inventory(ctx, _snapshots(ctx, "inventory", monthly))
             .select("sku", "warehouse", "mn", "day", inventory_value=nw.col("value")))
 
 
