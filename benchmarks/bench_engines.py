@@ -7,10 +7,13 @@ Run:
   .venv/bin/python benchmarks/bench_engines.py /tmp/M --engine duckdb --only plan_accuracy,availability
 
 Per definition: the first call with the cross-request cache emptied (cold: a new parameter set
-that needs new universes) and the median of 3 warm calls. The reference queries compute
+that needs new universes), its CPU time (every thread of the process: DuckDB's and polars' work
+included; steadier than wall time on a shared machine) and, with --warm, the median of 3 warm
+calls. The reference queries compute
 plan_accuracy / wape and availability / cell_level from the same in-memory frames (polars) or the
 same Parquet views (DuckDB) with no KPI Lab code, and their values are checked against the
-library's. Peak memory is the process' maximum resident set size at the end.
+library's; the ratio is wall / wall, then CPU / CPU. Peak memory is the process' maximum
+resident set size at the end.
 """
 
 from __future__ import annotations
@@ -111,29 +114,36 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated KPI ids")
     parser.add_argument("--warm", action="store_true", help="also time 3 warm calls per definition")
     args = parser.parse_args()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     ds = kpilab.load_dataset(args.data, engine=args.engine) if args.data else kpilab.load_sample().to_engine(args.engine)
+    print(f"load + validate ({args.engine}): {time.perf_counter() - start:.2f} s, "
+          f"CPU {time.process_time() - cpu:.2f} s", flush=True)
     rows = sum(ds.rows(t) for t in ds.tables)
-    print(f"load + validate ({args.engine}): {time.perf_counter() - start:.2f} s  ({rows:,} rows)")
+    print(f"{rows:,} rows")
     only = set(args.only.split(",")) if args.only else None
-    print(f"{'kpi':26s} {'definition':20s} {'cold':>9s} {'warm':>9s} {'reference':>16s} {'ratio':>6s}")
+    print(f"{'kpi':26s} {'definition':20s} {'cold':>9s} {'CPU':>8s} {'warm':>9s} {'reference':>16s} {'ratio':>6s}")
     for kpi in REGISTRY.values():
         if only and kpi.id not in only:
             continue
         for d in kpi.definitions:
             clear_shared()
+            cpu = time.process_time()
             try:
                 cold, result = timed(lambda: compute(ds, kpi.id, d.id), repeat=1)
+                cpu = time.process_time() - cpu
             except kpilab.KpiError as exc:
                 print(f"{kpi.id:26s} {d.id:20s} skipped: {exc}")
                 continue
             warm = timed(lambda: compute(ds, kpi.id, d.id))[0] if args.warm else float("nan")
             ref = REFERENCES.get((kpi.id, d.id), {}).get(args.engine if args.engine != "pandas" else "polars")
-            line = f"{kpi.id:26s} {d.id:20s} {cold:8.2f}s {warm:8.2f}s"
+            line = f"{kpi.id:26s} {d.id:20s} {cold:8.2f}s {cpu:7.2f}s {warm:8.2f}s"
             if ref:
+                ref_cpu = time.process_time()
                 seconds, value = timed(lambda: ref(ds, args.data), repeat=1)
+                ref_cpu = time.process_time() - ref_cpu
                 same = abs(value - result.value) <= 1e-9 * max(1.0, abs(value))
-                line += f" {seconds:8.2f}s {'=' if same else '≠'}{'':6s} {cold / seconds:5.1f}×"
+                line += (f" {seconds:8.2f}s {'=' if same else '≠'}{'':6s} {cold / seconds:5.1f}× "
+                         f"(CPU {ref_cpu:.2f}s, {cpu / ref_cpu:.1f}×)")
             print(line, flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"peak memory: {peak:.2f} GB")
