@@ -552,14 +552,15 @@ def _cell_days(ctx) -> nw.LazyFrame:
     def build():
         inv = ctx.table("inventory")
         rows = (inv.join(_pool(ctx), on="sku", how="semi")
-                .select("sku", "warehouse", day=day_number("date"),
+                .select("sku", "warehouse", "date",
                         sellable=nw.col("sellable_units").cast(nw.Float64).fill_null(0.0), has_row=nw.lit(1)))
+        # day numbers and months once per date (not per row), joined on the date itself
         days = inv.select("date").unique().with_columns(day=day_number("date"), month=month_of("date"))
-        spans = rows.group_by("sku", "warehouse").agg(first=nw.col("day").min(), last=nw.col("day").max())
+        spans = rows.group_by("sku", "warehouse").agg(first=nw.col("date").min(), last=nw.col("date").max())
         cells = ctx.keep(spans.join(days, how="cross")
-                         .filter(nw.col("day") >= nw.col("first"), nw.col("day") <= nw.col("last"))
+                         .filter(nw.col("date") >= nw.col("first"), nw.col("date") <= nw.col("last"))
                          .select("sku", "warehouse", "date", "day", "month")
-                         .join(rows, on=["sku", "warehouse", "day"], how="left")
+                         .join(rows, on=["sku", "warehouse", "date"], how="left")
                          .with_columns(nw.col("sellable").fill_null(0.0), nw.col("has_row").fill_null(0)))
         gaps = ctx.count(cells.filter(nw.col("has_row") == 0))
         if gaps:
