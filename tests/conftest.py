@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import narwhals.stable.v2 as nw
 import pandas as pd
 import pytest
 
 from kpilab import Dataset, compute
+
+# validated DuckDB datasets are cached on disk (kpilab.cache): off for the tests (and the
+# notebooks and command lines they start), so each load validates what it reads and nothing is
+# written to the user's cache; tests/test_cache.py turns it on in a folder of its own
+os.environ["KPILAB_CACHE"] = "off"
 
 
 @pytest.fixture(params=["pandas", "polars", "duckdb"])

@@ -227,10 +227,12 @@ def load_dataset(source, mapping=None, name: str | None = None, *, encoding: str
     AUTO_DUCKDB_BYTES, else polars). ``grain`` of the sales: "daily", "monthly" or "auto"
     (the mapping's, else detected from the data).
     """
+    from kpilab import cache
     from kpilab.mapping import ColumnMapping
     from kpilab.reading import read_dataset
 
-    raw = read_dataset(source, encoding=encoding, engine=_engine_for(source, engine))
+    engine = _engine_for(source, engine)
+    raw = read_dataset(source, encoding=encoding, engine=engine)
     if mapping is not None:
         if not isinstance(mapping, ColumnMapping):
             mapping = ColumnMapping.from_json(Path(mapping).read_text(encoding="utf-8"))
@@ -238,8 +240,16 @@ def load_dataset(source, mapping=None, name: str | None = None, *, encoding: str
     if grain == "auto" and mapping is not None and mapping.grain:
         grain = mapping.grain
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "upload")
-    return Dataset.from_frames(raw.tables, label, date_formats=date_formats, notes=tuple(raw.notes),
-                               grain=grain)
+    # large data on DuckDB: a validation already done on the same files is read back from disk
+    kept = (cache.key(fingerprint(raw.tables), (cache.options(mapping, date_formats, grain), raw.notes))
+            if engine == "duckdb" and cache.folder() is not None else None)
+    if kept and (hit := cache.load(kept, label)) is not None:
+        return hit
+    dataset = Dataset.from_frames(raw.tables, label, date_formats=date_formats,
+                                  notes=tuple(raw.notes), grain=grain)
+    if kept:
+        cache.save(kept, dataset)
+    return dataset
 
 
 def _engine_for(source, engine: str) -> str:
