@@ -219,7 +219,14 @@ def spark_session(master: str | None = None, remote: str | None = None):
     builder = SparkSession.builder.appName("kpilab")
     remote = remote or os.environ.get("SPARK_REMOTE")
     if remote:
-        return builder.remote(remote).getOrCreate()
+        import atexit
+
+        session = builder.remote(remote).getOrCreate()
+        # Released before the interpreter shuts down: a Connect DataFrame kept by ``materialize``
+        # (a local checkpoint) is otherwise released from its ``__del__`` at shutdown, by a gRPC
+        # call that hangs there (seen with ``remote("local[1]")``: the command line never exited).
+        atexit.register(session.stop)
+        return session
     builder = builder.master(master or "local[2]")
     for key, value in SPARK_LOCAL_CONF.items():
         builder = builder.config(key, value)
