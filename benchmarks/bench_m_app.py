@@ -3,6 +3,7 @@ opened through DuckDB, in a real headless Chromium — a check to re-run, not a 
 
 Run:
     .venv/bin/python benchmarks/bench_m_app.py [DATASET] [--engine duckdb] [--out /tmp/m_app]
+        [--page-timeout MINUTES] [--pages quality,suppliers,...]
 
 DATASET defaults to /work/bench/M (generate one with
 ``kpilab generate /work/bench/M --skus 10000 --warehouses 10 --days 365 --format parquet``).
@@ -138,6 +139,8 @@ def main() -> int:
     parser.add_argument("--engine", default="duckdb", choices=("duckdb", "auto", "polars"))
     parser.add_argument("--out", default="/tmp/m_app")
     parser.add_argument("--page-timeout", type=float, default=30, help="minutes per step (default 30)")
+    parser.add_argument("--pages", help="visit only these pages, by url path, comma-separated "
+                                        "(e.g. quality,suppliers; home is the first page)")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     out = Path(args.out)
@@ -191,7 +194,10 @@ def main() -> int:
                 print("the app did not switch to the dataset", file=sys.stderr)
                 return 1
 
+            chosen = set(args.pages.split(",")) if args.pages else None
             for label, path in PAGES:
+                if chosen is not None and (path or "home") not in chosen:
+                    continue
                 start = time.perf_counter()
                 page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
                 page.wait_for_url(re.compile(f"/{path}\\?"), timeout=60_000)
