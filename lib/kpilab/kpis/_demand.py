@@ -26,6 +26,8 @@ from typing import Sequence
 
 import narwhals.stable.v2 as nw
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpilab import engines
 from kpilab.kpis._common import as_date, day_number, month_number, month_number_of
@@ -195,9 +197,8 @@ def _trailing(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndar
     first = np.datetime64(days[0], "D") - window * _DAY
     last = np.datetime64(days[-1], "D")
     span = int((last - first) / _DAY) + 1
-    sku_col = sales["sku"].to_numpy().astype(object)
     day_col = sales["date"].to_numpy().astype("datetime64[D]")
-    idx = _positions(skus, sku_col)
+    idx = _positions(skus, sales["sku"])
     pos = ((day_col - first) / _DAY).astype(np.int64)
     keep = (idx >= 0) & (pos >= 0) & (pos < span)
     dense = np.zeros((len(skus), span + 1))
@@ -214,7 +215,7 @@ def _forward(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndarr
     plans = _eager(ctx.table("plans").filter(nw.col("source") == "plan")
                    .with_columns(m=month_number("month"), v=month_number("version_month"))
                    .select("sku", "m", "v", "units"))
-    p_sku = _positions(skus, plans["sku"].to_numpy().astype(object))
+    p_sku = _positions(skus, plans["sku"])
     p_month, p_version = plans["m"].to_numpy(), plans["v"].to_numpy()
     p_units = plans["units"].to_numpy().astype(float)
     first = np.datetime64(days[0], "D")
@@ -248,11 +249,15 @@ def _latest_versions(sku: np.ndarray, month: np.ndarray, version: np.ndarray, m0
     return order[last]
 
 
-def _positions(skus: list[str], values: np.ndarray) -> np.ndarray:
-    """Index of each value in the sorted ``skus`` list, −1 where it is not there (vectorised)."""
-    ordered = np.array(skus, dtype=object)
-    if not len(ordered) or not len(values):
-        return np.full(len(values), -1, dtype=np.int64)
-    values = values.astype(str).astype(object)
-    pos = np.minimum(np.searchsorted(ordered.astype(str), values.astype(str)), len(ordered) - 1)
-    return np.where(ordered[pos] == values, pos, -1).astype(np.int64)
+def _positions(skus: list[str], values: nw.Series) -> np.ndarray:
+    """Index of each value in the sorted ``skus`` list, −1 where it is not there (Arrow hashing:
+    turning millions of strings into Python objects was most of the kernel's time)."""
+    arr = values.to_arrow()
+    if not len(skus) or not len(arr):
+        return np.full(len(arr), -1, dtype=np.int64)
+    try:
+        found = pc.index_in(arr, value_set=pa.array(list(skus), type=arr.type))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):   # ids read as numbers
+        found = pc.index_in(pc.cast(arr, pa.large_string()),
+                            value_set=pa.array([str(v) for v in skus], type=pa.large_string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
