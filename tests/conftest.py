@@ -14,6 +14,9 @@ from kpilab import Dataset, compute
 # notebooks and command lines they start), so each load validates what it reads and nothing is
 # written to the user's cache; tests/test_cache.py turns it on in a folder of its own
 os.environ["KPILAB_CACHE"] = "off"
+# availability on DuckDB takes its lazy (out-of-core) path in the tests, as on data too big for
+# the numpy cube; tests/kpis/test_availability_cube_on_duckdb.py checks the cube there
+os.environ["KPILAB_CUBE_MAX_ROWS"] = "0"
 
 
 @pytest.fixture(params=["pandas", "polars", "duckdb"])

@@ -76,10 +76,13 @@ def as_lazy(frame: nw.DataFrame | nw.LazyFrame) -> nw.LazyFrame:
 
 
 def onto(small: nw.LazyFrame, like: nw.LazyFrame) -> nw.LazyFrame:
-    """A small frame (the SKU master) moved onto the engine of ``like`` when they differ — e.g.
-    a prototype definition's pandas detail joined to a DuckDB dataset's SKUs."""
+    """A small frame moved onto the engine of ``like`` when they differ — the SKU master beside
+    a prototype definition's pandas detail, a numpy kernel's result onto a DuckDB dataset's
+    connection (so it joins and pools with its tables)."""
     if small.implementation is like.implementation:
         return small
+    if like.implementation is nw.Implementation.DUCKDB:
+        return nw.from_native(like.to_native()._con.from_arrow(collect(small).to_arrow()))
     if not like.implementation.is_pandas() and not like.implementation.is_polars():
         raise TypeError(f"cannot move a frame onto {like.implementation}")
     frame = collect(small)
