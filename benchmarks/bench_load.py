@@ -45,14 +45,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """``streamlit run app.py`` on 127.0.0.1:port, returned once /_stcore/health answers ok."""
+def start_server(port: int, *, env: dict | None = None, log=subprocess.DEVNULL, options: tuple = (),
+                 timeout: float = 60) -> subprocess.Popen:
+    """``streamlit run app.py`` on 127.0.0.1:port, returned once /_stcore/health answers ok;
+    ``env`` is added to this process' environment, ``options`` to streamlit's command line, its
+    output goes to ``log`` (also used by bench_m_app.py)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-    deadline = time.monotonic() + 60
+         "--browser.gatherUsageStats", "false", *options],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy() | (env or {}))
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
@@ -60,7 +63,7 @@ def start_server(port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("the app server did not start within 60 s")
+    raise RuntimeError(f"the app server did not start within {timeout:.0f} s")
 
 
 def rerun_request(page: str, query: str) -> bytes:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from bench_load import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -42,33 +41,6 @@ PAGES = [("Home", ""), ("Planning", "planning"), ("Inventory health", "inventory
          ("OKR Workshop", "workshop"), ("Your data", "data")]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(roots: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ.copy() | {"KPILAB_DATA_ROOTS": str(roots)}
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "full"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the app server did not start within 120 s")
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -150,7 +122,10 @@ def main() -> int:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    proc, url = start_server(dataset.parent, out / "server.log")
+    port = free_port()
+    proc = start_server(port, env={"KPILAB_DATA_ROOTS": str(dataset.parent)}, log=open(out / "server.log", "wb"),
+                        options=("--client.showErrorDetails", "full"), timeout=120)
+    url = f"http://127.0.0.1:{port}"
     rows: list[dict] = []
     try:
         with sync_playwright() as p:
