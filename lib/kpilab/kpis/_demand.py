@@ -198,7 +198,7 @@ def _trailing(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndar
     last = np.datetime64(days[-1], "D")
     span = int((last - first) / _DAY) + 1
     day_col = sales["date"].to_numpy().astype("datetime64[D]")
-    idx = _positions(skus, sales["sku"])
+    idx = positions(skus, sales["sku"])
     pos = ((day_col - first) / _DAY).astype(np.int64)
     keep = (idx >= 0) & (pos >= 0) & (pos < span)
     dense = np.zeros((len(skus), span + 1))
@@ -215,7 +215,7 @@ def _forward(ctx, window: int, days: list[dt.date], skus: list[str]) -> np.ndarr
     plans = _eager(ctx.table("plans").filter(nw.col("source") == "plan")
                    .with_columns(m=month_number("month"), v=month_number("version_month"))
                    .select("sku", "m", "v", "units"))
-    p_sku = _positions(skus, plans["sku"])
+    p_sku = positions(skus, plans["sku"])
     p_month, p_version = plans["m"].to_numpy(), plans["v"].to_numpy()
     p_units = plans["units"].to_numpy().astype(float)
     first = np.datetime64(days[0], "D")
@@ -249,7 +249,7 @@ def _latest_versions(sku: np.ndarray, month: np.ndarray, version: np.ndarray, m0
     return order[last]
 
 
-def _positions(skus: list[str], values: nw.Series) -> np.ndarray:
+def positions(skus: list[str], values: nw.Series) -> np.ndarray:
     """Index of each value in the sorted ``skus`` list, −1 where it is not there (Arrow hashing:
     turning millions of strings into Python objects was most of the kernel's time)."""
     arr = values.to_arrow()

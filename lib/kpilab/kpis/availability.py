@@ -84,7 +84,7 @@ from kpilab import engines
 from kpilab.classification import CLASSES_FILTER
 from kpilab.engine import Context, missing_inputs
 from kpilab.kpis._common import day_number, month_of, ratio
-from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand, demand_at
+from kpilab.kpis._demand import DEMAND_WINDOW, daily_demand, demand_at, positions
 from kpilab.registry import Definition, Kpi, KpiError, L10n, Param
 
 
@@ -112,17 +112,9 @@ def _codes(series, values: np.ndarray | None = None) -> tuple[np.ndarray, np.nda
     """Integer codes of a key column and the sorted distinct values it codes into (pyarrow
     hashing: converting millions of strings to Python objects is the slow part otherwise).
     With ``values`` (sorted): the position of each row's value in it, −1 when absent."""
-    arr = _arrow(series)
     if values is not None:
-        if not len(values):
-            return np.full(len(arr), -1, dtype=np.int64), values
-        try:
-            found = pc.index_in(arr, value_set=pa.array(list(values), type=arr.type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):   # e.g. ids read as numbers
-            found = pc.index_in(pc.cast(arr, pa.large_string()),
-                                value_set=pa.array([str(v) for v in values], type=pa.large_string()))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64), values
-    encoded = arr.dictionary_encode()
+        return positions(list(values), series), values
+    encoded = _arrow(series).dictionary_encode()
     distinct = np.array(encoded.dictionary.to_pylist(), dtype=object)
     order = np.argsort(distinct, kind="stable")
     rank = np.empty(len(distinct), dtype=np.int64)
